@@ -1,0 +1,4 @@
+"""Gradient methods: each file derives the same derivative of the same network another way."""
+from .bptt import Grads, bptt
+
+__all__ = ["Grads", "bptt"]

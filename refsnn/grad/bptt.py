@@ -1,0 +1,195 @@
+r"""Backpropagation through time for the LIF network, written out by hand.
+
+Adjoints ``gX[n] = dL/dX[n]`` (total derivative of the loss through every later use of
+``X[n]``) of one layer, computed backwards from ``n = T-1`` with ``gI[T] = gU[T] = 0``.
+With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5) and ``r[n] = 1 - S[n]``:
+
+.. math::
+
+    gS[n] &= \underbrace{W^{(l+1)\top} gI^{(l+1)}[n+1]}_{\text{from the layer above}}
+            + V^\top gI[n+1]
+            + \underbrace{\partial U[n+1]/\partial S[n]\; gU[n+1]}_{\text{reset; 0 if detached}} \\
+    gU[n] &= gU_{ext}[n] + s'[n]\, gS[n] + \partial U[n+1]/\partial U[n]\; gU[n+1] \\
+    gI[n] &= \alpha\, gI[n+1] + \partial U[n+1]/\partial I[n]\; gU[n+1]
+
+with, per reset mode (Eq. 8 and variants),
+
+=============  ======================  ======================  ==========================
+reset          dU[n+1]/dU[n]            dU[n+1]/dI[n]           dU[n+1]/dS[n]
+=============  ======================  ======================  ==========================
+subtract       beta                     1                       -theta
+zero           beta (1 - S[n])          1 - S[n]                -(beta U[n] + I[n])
+none           beta                     1                       0
+=============  ======================  ======================  ==========================
+
+The weights enter only through ``I[n+1]`` (Eq. 7), so
+
+.. math::
+
+    \frac{\partial L}{\partial W^{(l)}} = \sum_{b,n} gI^{(l)}[n+1]\, S^{(l-1)}[n]^\top, \qquad
+    \frac{\partial L}{\partial V^{(l)}} = \sum_{b,n} gI^{(l)}[n+1]\, S^{(l)}[n]^\top,
+
+and the error sent to the layer below is ``gS^{(l-1)}[n] = W^{(l)\top} gI^{(l)}[n+1]``.
+This is Box 2 / Eq. 11 of the tutorial specialised to the two-variable LIF state; the printed
+Eq. 10 has ``W^{T,l}_{ik}`` where ``W^{(l+1)}_{ki}`` is meant (see the errata table).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .. import lif
+from ..lif import RESET_SUBTRACT, RESET_ZERO, spike_grad
+
+
+@dataclass
+class Grads:
+    """Gradients mirroring a network: ``W[l]`` like ``net.W[l]``, ``V[l]`` like ``net.V[l]``."""
+
+    W: list
+    V: list
+
+    def parameters(self):
+        """``[(name, array), ...]`` in the order of :meth:`refsnn.Network.parameters`."""
+        out = [(f"W[{l}]", w) for l, w in enumerate(self.W)]
+        out += [(f"V[{l}]", v) for l, v in enumerate(self.V) if v is not None]
+        return out
+
+
+@numba.njit(cache=True)
+def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, spike,
+                   sg_code, sg_scale, gS_ext, gU_ext, gI, gU):
+    """Adjoint recursion of one layer (module docstring); fills ``gI, gU`` ``(B, T, N)``.
+
+    ``gS_ext[b, n]`` is the error arriving at ``S[n]`` from the layer above, ``gU_ext[b, n]``
+    a direct loss gradient on ``U[n]`` (used for the readout).
+    """
+    B, T, N = U.shape
+    gS = np.empty(N)
+    for b in range(B):
+        for n in range(T - 1, -1, -1):
+            last = n == T - 1
+            for i in range(N):
+                gS[i] = gS_ext[b, n, i]
+            if not last:
+                if has_V:
+                    for k in range(N):
+                        g = gI[b, n + 1, k]
+                        if g != 0.0:
+                            for i in range(N):
+                                gS[i] += V[k, i] * g
+                if not detach_reset:
+                    for i in range(N):
+                        if reset == RESET_SUBTRACT:
+                            gS[i] -= theta * gU[b, n + 1, i]
+                        elif reset == RESET_ZERO:
+                            gS[i] -= (beta * U[b, n, i] + I[b, n, i]) * gU[b, n + 1, i]
+            for i in range(N):
+                g = gU_ext[b, n, i] + spike_grad(spike, sg_code, sg_scale,
+                                                 U[b, n, i] - theta) * gS[i]
+                gi = 0.0
+                if not last:
+                    keep = 1.0 - S[b, n, i] if reset == RESET_ZERO else 1.0
+                    g += beta * keep * gU[b, n + 1, i]
+                    gi = alpha * gI[b, n + 1, i] + keep * gU[b, n + 1, i]
+                gU[b, n, i] = g
+                gI[b, n, i] = gi
+
+
+def _outer_sum(g_next, s_prev):
+    """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``."""
+    return np.tensordot(g_next[:, 1:, :], s_prev[:, :-1, :], axes=([0, 1], [0, 1]))
+
+
+def _backprop_to_input(gI, W):
+    """Error on the presynaptic spikes: ``gS_in[n] = W^T gI[n+1]``, zero at the last step."""
+    g = np.zeros(gI.shape[:2] + (W.shape[1],))
+    g[:, :-1, :] = gI[:, 1:, :] @ W
+    return g
+
+
+def check_trace(net, trace):
+    """Raise ValueError if ``trace`` was not produced by a network of ``net``'s shape."""
+    net.check_weights()
+    if len(trace.U) != net.n_hidden_layers:
+        raise ValueError(f"trace has {len(trace.U)} hidden layers, network has "
+                         f"{net.n_hidden_layers}")
+    B, T, _ = trace.x.shape
+    for l, U in enumerate(trace.U):
+        if U.shape != (B, T, net.sizes[l + 1]):
+            raise ValueError(f"trace.U[{l}] has shape {U.shape}, expected "
+                             f"{(B, T, net.sizes[l + 1])}")
+    if trace.readout.shape != (B, T, net.sizes[-1]):
+        raise ValueError(f"trace.readout has shape {trace.readout.shape}, expected "
+                         f"{(B, T, net.sizes[-1])}")
+
+
+def check_readout_grad(d_readout, trace, name="d_readout"):
+    """Return ``d_readout`` as float64 of ``trace.readout``'s shape, finite, or raise."""
+    d = np.asarray(d_readout)
+    if d.shape != trace.readout.shape:
+        raise ValueError(f"{name} must have the readout's shape {trace.readout.shape}, "
+                         f"got {d.shape}")
+    d = np.ascontiguousarray(d, dtype=np.float64)
+    if not np.all(np.isfinite(d)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return d
+
+
+def bptt(net, trace, d_readout) -> Grads:
+    """Exact BPTT (surrogate gradient for ``spike="hard"``) of a loss given ``dL/d readout``.
+
+    Parameters
+    ----------
+    net : Network
+        The network that produced ``trace`` (its weights must be unchanged since).
+    trace : Trace
+        Output of ``net.simulate(x, spike=...)``.
+    d_readout : array (B, T, n_out)
+        ``dL/dU_o[n]``, as returned by the functions in :mod:`refsnn.losses`.
+
+    Returns
+    -------
+    Grads
+        ``grads.W[l]`` (shape of ``net.W[l]``) and ``grads.V[l]`` (``None`` where ``net.V[l]``
+        is ``None``).
+    """
+    check_trace(net, trace)
+    d_readout = check_readout_grad(d_readout, trace)
+    p, sg = net.params, net.surrogate
+    spike = lif.spike_code(trace.spike)
+    B, T, _ = trace.x.shape
+    L = net.n_hidden_layers
+    gW = [None] * (L + 1)
+    gV = [None] * L
+
+    # readout: a non-spiking layer whose U receives the loss gradient directly
+    gI = np.empty_like(d_readout)
+    gU = np.empty_like(d_readout)
+    layer_backward(trace.readout_I, trace.readout, np.zeros_like(d_readout), _EMPTY, False,
+                   p.alpha, p.beta, p.threshold, lif.RESET_NONE, True, lif.SPIKE_NONE,
+                   sg.code, sg.scale, np.zeros_like(d_readout), d_readout, gI, gU)
+    S_below = trace.S[L - 1]
+    gW[L] = _outer_sum(gI, S_below)
+    gS_ext = _backprop_to_input(gI, net.W[L])
+
+    for l in range(L - 1, -1, -1):
+        I, U, S = trace.I[l], trace.U[l], trace.S[l]
+        V = net.V[l]
+        gI = np.empty_like(U)
+        gU = np.empty_like(U)
+        layer_backward(I, U, S, V if V is not None else _EMPTY, V is not None,
+                       p.alpha, p.beta, p.threshold, p.reset_code, p.detach_reset, spike,
+                       sg.code, sg.scale, gS_ext, np.zeros_like(U), gI, gU)
+        S_below = trace.S[l - 1] if l > 0 else trace.x
+        gW[l] = _outer_sum(gI, S_below)
+        if V is not None:
+            gV[l] = _outer_sum(gI, S)
+        if l > 0:
+            gS_ext = _backprop_to_input(gI, net.W[l])
+    return Grads(W=gW, V=gV)
+
+
+_EMPTY = np.zeros((0, 0))

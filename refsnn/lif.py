@@ -1,0 +1,178 @@
+r"""Leaky integrate-and-fire layer: parameters and the forward kernel (tutorial Eqs. 7-8).
+
+One layer of ``N`` current-based LIF neurons driven by presynaptic spikes ``S_in`` of shape
+``(batch, T, N_in)`` through ``W`` (``N x N_in``) and, optionally, by its own spikes through the
+recurrent ``V`` (``N x N``). State starts at zero, ``I[0] = U[0] = 0``, and for ``n = 0..T-2``
+
+.. math::
+
+    S[n]   &= \Theta(U[n] - \vartheta)                       \quad\text{(hard) or } F(U[n]-\vartheta) \text{ (soft)}\\
+    I[n+1] &= \alpha I[n] + W S_{in}[n] + V S[n]                                        &\text{(Eq. 7)}\\
+    U[n+1] &= \beta U[n] + I[n] - \vartheta S[n]            &\text{reset="subtract" (Eq. 8)}\\
+    U[n+1] &= (\beta U[n] + I[n]) (1 - S[n])               &\text{reset="zero" (SpyTorch)}\\
+    U[n+1] &= \beta U[n] + I[n]                             &\text{reset="none"}
+
+The non-spiking readout is the same layer with no spikes (``S = 0``), so ``U`` is a leaky
+double-exponential filter of its input.
+
+The backward (adjoint) kernel of the same layer is in :mod:`refsnn.grad.bptt`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numba
+import numpy as np
+
+from .surrogate import derivative, heaviside, primitive
+
+RESETS = ("subtract", "zero", "none")
+RESET_SUBTRACT, RESET_ZERO, RESET_NONE = range(3)
+
+SPIKES = ("hard", "soft", "none")
+SPIKE_HARD, SPIKE_SOFT, SPIKE_NONE = range(3)
+
+
+def _check_unit_interval(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not (np.isfinite(value) and 0.0 < value < 1.0):
+        raise ValueError(f"{name} must lie in the open interval (0, 1), got {value}")
+
+
+@dataclass(frozen=True)
+class LIFParams:
+    r"""Parameters of a LIF population (DESIGN §3).
+
+    Parameters
+    ----------
+    alpha : float
+        Synaptic decay per step, ``alpha = exp(-dt / tau_syn)``, in (0, 1).
+    beta : float
+        Membrane decay per step, ``beta = exp(-dt / tau_mem)``, in (0, 1).
+    threshold : float
+        Firing threshold ``theta`` (> 0); default 1 as in the tutorial.
+    reset : {"subtract", "zero", "none"}
+        How a spike resets the membrane (see module docstring).
+    detach_reset : bool
+        If True, the reset term carries no gradient (SpyTorch/snnTorch practice); if False,
+        gradients follow the exact chain rule through the reset.
+    """
+
+    alpha: float
+    beta: float
+    threshold: float = 1.0
+    reset: str = "subtract"
+    detach_reset: bool = False
+
+    def __post_init__(self):
+        _check_unit_interval("alpha", self.alpha)
+        _check_unit_interval("beta", self.beta)
+        th = self.threshold
+        if isinstance(th, bool) or not isinstance(th, (int, float, np.floating, np.integer)):
+            raise TypeError(f"threshold must be a real number, got {type(th).__name__}")
+        if not (np.isfinite(th) and th > 0):
+            raise ValueError(f"threshold must be finite and > 0, got {th}")
+        if self.reset not in RESETS:
+            raise ValueError(f"reset must be one of {RESETS}, got {self.reset!r}")
+        if not isinstance(self.detach_reset, (bool, np.bool_)):
+            raise TypeError(f"detach_reset must be a bool, got {type(self.detach_reset).__name__}")
+        object.__setattr__(self, "alpha", float(self.alpha))
+        object.__setattr__(self, "beta", float(self.beta))
+        object.__setattr__(self, "threshold", float(th))
+        object.__setattr__(self, "detach_reset", bool(self.detach_reset))
+
+    @classmethod
+    def from_taus(cls, dt, tau_syn, tau_mem, **kwargs):
+        """Build from time constants: ``alpha = exp(-dt/tau_syn)``, ``beta = exp(-dt/tau_mem)``.
+
+        ``dt``, ``tau_syn`` and ``tau_mem`` are in the same unit (e.g. seconds) and must be > 0.
+        Other keyword arguments (``threshold``, ``reset``, ``detach_reset``) pass through.
+        """
+        for name, v in (("dt", dt), ("tau_syn", tau_syn), ("tau_mem", tau_mem)):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
+                raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be finite and > 0, got {v}")
+        return cls(alpha=float(np.exp(-dt / tau_syn)), beta=float(np.exp(-dt / tau_mem)), **kwargs)
+
+    def replace(self, **changes) -> "LIFParams":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+    @property
+    def reset_code(self) -> int:
+        """Integer code of ``reset`` for the kernels."""
+        return RESETS.index(self.reset)
+
+
+def spike_code(spike: str) -> int:
+    """Integer code of a spike mode ``"hard" | "soft" | "none"``; ValueError otherwise."""
+    if spike not in SPIKES:
+        raise ValueError(f"spike must be one of {SPIKES}, got {spike!r}")
+    return SPIKES.index(spike)
+
+
+@numba.njit(cache=True)
+def spike_fn(spike, sg_code, sg_scale, x):
+    """``S = Theta(x)`` (hard), ``F(x)`` (soft) or 0 (none) for ``x = U - theta``."""
+    if spike == SPIKE_HARD:
+        return heaviside(x)
+    if spike == SPIKE_SOFT:
+        return primitive(sg_code, sg_scale, x)
+    return 0.0
+
+
+@numba.njit(cache=True)
+def spike_grad(spike, sg_code, sg_scale, x):
+    """``dS/dU`` used by every gradient method: ``F'(x)``, or 0 for a non-spiking layer."""
+    if spike == SPIKE_NONE:
+        return 0.0
+    return derivative(sg_code, sg_scale, x)
+
+
+@numba.njit(cache=True)
+def membrane_update(reset, beta, theta, U, I, S):
+    """``U[n+1]`` from ``U[n], I[n], S[n]`` (Eq. 8 and its reset variants)."""
+    if reset == RESET_SUBTRACT:
+        return beta * U + I - theta * S
+    if reset == RESET_ZERO:
+        return (beta * U + I) * (1.0 - S)
+    return beta * U + I
+
+
+@numba.njit(cache=True)
+def layer_forward(S_in, W, V, has_V, alpha, beta, theta, reset, spike, sg_code, sg_scale,
+                  I, U, S):
+    """Simulate one LIF layer over all steps; fills ``I, U, S`` (each ``(B, T, N)``) in place.
+
+    ``S_in``: ``(B, T, N_in)``; ``W``: ``(N, N_in)``; ``V``: ``(N, N)`` (ignored unless
+    ``has_V``). Zero entries of ``S_in`` are skipped (event-driven accumulation).
+    """
+    B, T, N_in = S_in.shape
+    N = W.shape[0]
+    for b in range(B):
+        for i in range(N):
+            I[b, 0, i] = 0.0
+            U[b, 0, i] = 0.0
+        for n in range(T):
+            for i in range(N):
+                S[b, n, i] = spike_fn(spike, sg_code, sg_scale, U[b, n, i] - theta)
+            if n + 1 == T:
+                break
+            for i in range(N):
+                # Eq. 7: I[n+1] = alpha I[n] + W S_in[n] + V S[n]
+                I[b, n + 1, i] = alpha * I[b, n, i]
+                U[b, n + 1, i] = membrane_update(reset, beta, theta, U[b, n, i], I[b, n, i],
+                                                 S[b, n, i])
+            for j in range(N_in):
+                s = S_in[b, n, j]
+                if s != 0.0:
+                    for i in range(N):
+                        I[b, n + 1, i] += W[i, j] * s
+            if has_V:
+                for j in range(N):
+                    s = S[b, n, j]
+                    if s != 0.0:
+                        for i in range(N):
+                            I[b, n + 1, i] += V[i, j] * s

@@ -1,0 +1,184 @@
+"""Spike nonlinearity and surrogate derivatives (tutorial Fig. 3, DESIGN §5).
+
+The spike of a LIF neuron is ``S = Theta(x)`` with ``x = U - theta`` (Heaviside ``Theta``;
+``Theta(0) = 0``). Its derivative is zero almost everywhere, so gradient methods replace
+``Theta'`` by the derivative ``F'`` of a smooth function ``F``. Every surrogate here is a
+*pair* ``(F, F')``: a smooth primitive with ``F(-inf) = 0`` and its exact derivative, both
+with a ``scale`` (steepness) parameter.
+
+* ``spike="hard"``: the forward pass uses ``Theta``, the backward pass uses ``F'``
+  (surrogate gradient).
+* ``spike="soft"``: the forward pass uses ``F`` itself, the backward pass uses ``F'``.
+  This is an ordinary smooth network and its hand gradient must match finite differences.
+
+=====================  =========================================  ======================================
+name                   derivative ``F'(x)``                        primitive ``F(x)``
+=====================  =========================================  ======================================
+``superspike``         ``1 / (scale |x| + 1)^2`` (Zenke & Ganguli) ``x / (1 + scale |x|) + 1/scale``
+``sigmoid``            ``scale s(scale x) (1 - s(scale x))``      ``s(scale x)``, ``s`` the logistic
+``piecewise_linear``   ``max(0, 1 - scale |x|)`` (Esser, Bellec)  its integral, ``1/scale`` for large x
+``exponential``        ``exp(-scale |x|)`` (SLAYER)               ``exp(scale x)/scale`` (x<0),
+                                                                   ``(2 - exp(-scale x))/scale`` (x>=0)
+``boxcar``             ``1`` if ``|x| < 1/(2 scale)`` else 0     ``clip(x + 1/(2 scale), 0, 1/scale)``
+=====================  =========================================  ======================================
+
+All forms avoid ``exp`` of a positive argument, so they are finite and warning-free for any
+finite ``x`` (tested up to ``|x| = 1e6``).
+
+The scalar functions :func:`primitive` and :func:`derivative` are Numba-compiled and take the
+surrogate as a small integer ``code`` so that one compiled kernel serves every shape.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+#: names in code order; ``Surrogate.code`` is the index into this tuple.
+SURROGATES = ("superspike", "sigmoid", "piecewise_linear", "exponential", "boxcar")
+
+SUPERSPIKE, SIGMOID, PIECEWISE_LINEAR, EXPONENTIAL, BOXCAR = range(5)
+
+
+@numba.njit(cache=True)
+def heaviside(x):
+    """``Theta(x)``: 1.0 for ``x > 0``, else 0.0 (the spike of DESIGN §4)."""
+    return 1.0 if x > 0.0 else 0.0
+
+
+@numba.njit(cache=True)
+def _logistic(z):
+    """Numerically stable logistic ``1 / (1 + exp(-z))`` (only ``exp`` of a non-positive number)."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + np.exp(-z))
+    e = np.exp(z)
+    return e / (1.0 + e)
+
+
+@numba.njit(cache=True)
+def primitive(code, scale, x):
+    """Smooth primitive ``F(x; scale)`` of surrogate ``code`` (``F(-inf) = 0``)."""
+    if code == SUPERSPIKE:
+        return x / (1.0 + scale * abs(x)) + 1.0 / scale
+    if code == SIGMOID:
+        return _logistic(scale * x)
+    if code == PIECEWISE_LINEAR:
+        w = 1.0 / scale  # half-width of the triangle
+        if x <= -w:
+            return 0.0
+        if x >= w:
+            return w
+        if x < 0.0:
+            return x + 0.5 * scale * x * x + 0.5 * w
+        return 0.5 * w + x - 0.5 * scale * x * x
+    if code == EXPONENTIAL:
+        if x < 0.0:
+            return np.exp(scale * x) / scale
+        return (2.0 - np.exp(-scale * x)) / scale
+    # BOXCAR
+    h = 0.5 / scale
+    return min(max(x + h, 0.0), 2.0 * h)
+
+
+@numba.njit(cache=True)
+def derivative(code, scale, x):
+    """Surrogate derivative ``F'(x; scale)`` of surrogate ``code`` (peak value 1 except sigmoid)."""
+    if code == SUPERSPIKE:
+        d = scale * abs(x) + 1.0
+        return 1.0 / (d * d)
+    if code == SIGMOID:
+        s = _logistic(scale * x)
+        return scale * s * (1.0 - s)
+    if code == PIECEWISE_LINEAR:
+        return max(0.0, 1.0 - scale * abs(x))
+    if code == EXPONENTIAL:
+        return np.exp(-scale * abs(x))
+    # BOXCAR
+    return 1.0 if abs(x) < 0.5 / scale else 0.0
+
+
+@numba.njit(cache=True)
+def _apply(code, scale, x, out, which):
+    flat_x = x.ravel()
+    flat_o = out.ravel()
+    for i in range(flat_x.size):
+        if which == 0:
+            flat_o[i] = primitive(code, scale, flat_x[i])
+        elif which == 1:
+            flat_o[i] = derivative(code, scale, flat_x[i])
+        else:
+            flat_o[i] = heaviside(flat_x[i])
+
+
+def _as_float_array(x, name="x"):
+    arr = np.ascontiguousarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return arr
+
+
+def heaviside_array(x):
+    """Vectorised ``Theta(x)`` (same convention as the kernels: ``Theta(0) = 0``)."""
+    arr = _as_float_array(x)
+    out = np.empty_like(arr)
+    _apply(0, 1.0, arr, out, 2)
+    return out
+
+
+@dataclass(frozen=True)
+class Surrogate:
+    """A surrogate pair ``(F, F')`` with steepness ``scale``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`SURROGATES`.
+    scale : float
+        Steepness, ``> 0``. Larger values give a narrower derivative around threshold.
+    """
+
+    name: str = "superspike"
+    scale: float = 10.0
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or self.name not in SURROGATES:
+            raise ValueError(f"surrogate name must be one of {SURROGATES}, got {self.name!r}")
+        if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float, np.floating)):
+            raise TypeError(f"surrogate scale must be a number, got {type(self.scale).__name__}")
+        if not (np.isfinite(self.scale) and self.scale > 0):
+            raise ValueError(f"surrogate scale must be finite and > 0, got {self.scale}")
+        object.__setattr__(self, "scale", float(self.scale))
+
+    @property
+    def code(self) -> int:
+        """Integer code passed to the Numba kernels."""
+        return SURROGATES.index(self.name)
+
+    def primitive(self, x):
+        """``F(x)`` elementwise, ``x = U - theta``; returns a float64 array of ``x``'s shape."""
+        arr = _as_float_array(x)
+        out = np.empty_like(arr)
+        _apply(self.code, self.scale, arr, out, 0)
+        return out
+
+    def derivative(self, x):
+        """``F'(x)`` elementwise (the surrogate derivative); float64 array of ``x``'s shape."""
+        arr = _as_float_array(x)
+        out = np.empty_like(arr)
+        _apply(self.code, self.scale, arr, out, 1)
+        return out
+
+
+def as_surrogate(spec) -> Surrogate:
+    """Build a :class:`Surrogate` from ``Surrogate | name | (name, scale)``."""
+    if isinstance(spec, Surrogate):
+        return spec
+    if isinstance(spec, str):
+        return Surrogate(spec)
+    if isinstance(spec, tuple) and len(spec) == 2:
+        return Surrogate(spec[0], spec[1])
+    raise TypeError(
+        "surrogate must be a Surrogate, a name or a (name, scale) tuple, "
+        f"got {spec!r}"
+    )
