@@ -19,11 +19,11 @@ def _check_readout(readout):
     r = np.asarray(readout)
     if r.ndim != 3:
         raise ValueError(f"readout must have shape (batch, time, n_out), got {r.shape}")
-    if not np.issubdtype(r.dtype, np.floating):
+    if not np.issubdtype(r.dtype, np.floating):  # keep float32/64/longdouble as given
         r = r.astype(np.float64)
     if not np.all(np.isfinite(r)):
         raise ValueError("readout contains NaN or inf")
-    return np.asarray(r, dtype=np.float64)
+    return r
 
 
 def _check_labels(labels, readout):
@@ -49,7 +49,7 @@ def softmax_ce(z, labels):
     value = -log_p[np.arange(B), labels].mean()
     dz = np.exp(log_p)
     dz[np.arange(B), labels] -= 1.0
-    return float(value), dz / B
+    return value, dz / B
 
 
 def max_over_time_ce(readout, labels):
@@ -75,6 +75,15 @@ def max_over_time_ce(readout, labels):
     return value, d
 
 
+def _argmax_over_time(readout):
+    return np.asarray(readout).argmax(axis=1)
+
+
+# The max-over-time loss is smooth only while each argmax stays put: ``pieces`` names the
+# smooth piece a readout lies on (used by the finite-difference oracle in refsnn.gradcheck).
+max_over_time_ce.pieces = _argmax_over_time
+
+
 def sum_over_time_ce(readout, labels):
     """Cross-entropy on the time-summed readout; returns ``(value, d_readout (B, T, K))``."""
     r = _check_readout(readout)
@@ -86,13 +95,13 @@ def sum_over_time_ce(readout, labels):
 def mse(readout, target):
     """Mean squared error to a target readout trace ``target`` of the readout's shape."""
     r = _check_readout(readout)
-    t = np.asarray(target, dtype=np.float64)
+    t = np.asarray(target, dtype=r.dtype)
     if t.shape != r.shape:
         raise ValueError(f"target must have the readout's shape {r.shape}, got {t.shape}")
     if not np.all(np.isfinite(t)):
         raise ValueError("target contains NaN or inf")
     diff = r - t
-    return float(np.mean(diff ** 2)), 2.0 * diff / diff.size
+    return np.mean(diff ** 2), 2 * diff / diff.size
 
 
 def predict_max_over_time(readout):

@@ -155,6 +155,17 @@ class Surrogate:
         """Integer code passed to the Numba kernels."""
         return SURROGATES.index(self.name)
 
+    @property
+    def kinks(self) -> tuple:
+        """Points ``x`` where ``F'`` or ``F''`` jumps (``F`` is not C2 there).
+
+        Finite differences of the soft model are only valid on stencils that cross none of
+        them (:func:`refsnn.gradcheck.numerical_gradient` shrinks its step when one does).
+        """
+        s = self.scale
+        return {"superspike": (0.0,), "sigmoid": (), "piecewise_linear": (-1 / s, 0.0, 1 / s),
+                "exponential": (0.0,), "boxcar": (-0.5 / s, 0.5 / s)}[self.name]
+
     def primitive(self, x):
         """``F(x)`` elementwise, ``x = U - theta``; returns a float64 array of ``x``'s shape."""
         arr = _as_float_array(x)

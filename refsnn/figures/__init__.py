@@ -1,0 +1,80 @@
+"""Paper figures, one module per figure (DESIGN §7).
+
+Each module has a docstring naming the tutorial figure it reproduces and what must be visible,
+and one function ``make(out_dir, quick=False)`` that writes ``out_dir/NAME.png`` and
+``out_dir/NAME.pdf`` deterministically and returns the written paths. ``quick=True`` is the
+small version the tests run.
+
+>>> from refsnn.figures import FIGURES, make_all
+>>> list(FIGURES)            # doctest: +SKIP
+['lif_dynamics', 'computational_graph', 'surrogates']
+
+From the shell: ``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+
+from . import computational_graph, lif_dynamics, surrogates
+
+#: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
+FIGURES = OrderedDict([
+    ("lif_dynamics", lif_dynamics),                # Fig. 1
+    ("computational_graph", computational_graph),  # Fig. 2
+    ("surrogates", surrogates),                    # Fig. 3
+])
+
+
+def resolve(names=None):
+    """The list of figure names to make: all registered ones if ``names`` is None.
+
+    Raises ``ValueError`` naming the valid figures if a name is unknown.
+    """
+    if names is None:
+        return list(FIGURES)
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {', '.join(map(repr, unknown))}; "
+                         f"valid names: {', '.join(FIGURES)}")
+    return names
+
+
+def make_all(out_dir="figures", names=None, quick=False, verbose=True):
+    """Make the registered figures (or ``names``) into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Output directory (created if missing); default ``figures`` relative to the cwd.
+    names : sequence of str, optional
+        Figure names (keys of :data:`FIGURES`); default all, in registry order.
+    quick : bool
+        Small/fast versions (what the tests run).
+    verbose : bool
+        Print one progress line per figure: name, seconds, PNG path.
+
+    Returns
+    -------
+    OrderedDict
+        name -> list of written paths.
+    """
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir must be a path, got {type(out_dir).__name__}")
+    names = resolve(names)
+    width = max(len(n) for n in names) if names else 0
+    written = OrderedDict()
+    for name in names:
+        t0 = time.perf_counter()
+        paths = FIGURES[name].make(out_dir, quick=quick)
+        written[name] = paths
+        if verbose:
+            print(f"{name:<{width}}  {time.perf_counter() - t0:6.2f} s  {paths[0]}", flush=True)
+    return written
+
+
+__all__ = ["FIGURES", "make_all", "resolve"]

@@ -1,0 +1,127 @@
+r"""A second, independent forward simulator in plain vectorised NumPy, in any float precision.
+
+This is "what a student would write": one loop over time, everything else as array operations
+over batch and neurons, the same equations as the Numba kernels (DESIGN §4):
+
+.. math::
+
+    S[n] = \Theta(U[n]-\vartheta) \text{ or } F(U[n]-\vartheta), \quad
+    I[n+1] = \alpha I[n] + S_{in}[n] W^\top + S[n] V^\top, \quad
+    U[n+1] = \beta U[n] + I[n] - \vartheta S[n] \;(\text{or the other resets}).
+
+It exists for two reasons:
+
+1. It is the oracle of the finite-difference check (:mod:`refsnn.gradcheck`): run in
+   ``numpy.longdouble`` (80-bit extended precision on x86-64, unit roundoff ~5e-20) the
+   cancellation error of a difference quotient is ~1e3 times smaller than in float64, so the
+   contract's 1e-6 relative error can be resolved even for small gradient entries.
+2. It cross-checks the compiled kernels (the two forwards must agree to rounding).
+
+The surrogate primitives are written again here as array expressions, on purpose: an oracle
+shares no code with what it checks.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .network import Trace, validate_input
+
+
+def surrogate_primitive(name, scale, x):
+    """``F(x; scale)`` of :mod:`refsnn.surrogate` as NumPy expressions in ``x``'s precision."""
+    s = x.dtype.type(scale)
+    one = x.dtype.type(1)
+    ax = np.abs(x)
+    if name == "superspike":
+        return x / (one + s * ax) + one / s
+    if name == "sigmoid":
+        e = np.exp(-s * ax)
+        return np.where(x >= 0, one / (one + e), e / (one + e))
+    if name == "piecewise_linear":
+        w = one / s
+        xc = np.clip(x, -w, w)
+        return w / 2 + xc - np.sign(xc) * s * xc * xc / 2
+    if name == "exponential":
+        e = np.exp(-s * ax)
+        return np.where(x < 0, e / s, (2 * one - e) / s)
+    if name == "boxcar":
+        h = one / (2 * s)
+        return np.clip(x + h, 0, 2 * h)
+    raise ValueError(f"unknown surrogate {name!r}")
+
+
+def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=None) -> Trace:
+    """Forward pass of ``net`` on ``x`` ``(B, T, n_in)`` in precision ``dtype``.
+
+    Parameters
+    ----------
+    net : Network
+    x : array (B, T, n_in)
+    spike : {"hard", "soft"}
+    dtype : numpy float type
+    binary_input : bool
+    anchor : Trace, optional
+        A recorded forward of the same ``net`` and ``x`` (weights ``W_0``). With an anchor
+        the simulator runs the *frozen-spike model*, a smooth function of the weights whose
+        value at ``W_0`` is the recorded forward and whose derivative is exactly what the
+        gradient methods compute:
+
+        * ``spike="hard"``: ``S = S_0 + F(U - theta) - F(U_0 - theta)`` (the straight-through
+          construction: the value of the recorded Heaviside spike, the slope ``F'``);
+        * with ``detach_reset=True`` the reset term uses the recorded ``S_0``, a constant.
+
+        Finite differences of this model therefore test the surrogate gradient and the
+        detached reset, which have no finite-difference oracle otherwise (DESIGN §6.2).
+
+    Returns
+    -------
+    Trace
+        Arrays of dtype ``dtype``.
+    """
+    if spike not in ("hard", "soft"):
+        raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
+    net.check_weights()
+    x = validate_input(x, net.sizes[0], binary=binary_input).astype(dtype)
+    p, sg = net.params, net.surrogate
+    alpha, beta, theta = (dtype(v) for v in (p.alpha, p.beta, p.threshold))
+    B, T, _ = x.shape
+    S_in = x
+    Is, Us, Ss = [], [], []
+    for l in range(net.n_hidden_layers + 1):
+        readout = l == net.n_hidden_layers
+        W = net.W[l].astype(dtype)
+        V = None if readout or net.V[l] is None else net.V[l].astype(dtype)
+        N = W.shape[0]
+        I = np.zeros((B, T, N), dtype)
+        U = np.zeros((B, T, N), dtype)
+        S = np.zeros((B, T, N), dtype)
+        S_reset = S  # what the reset term sees
+        if anchor is not None and not readout and p.detach_reset:
+            S_reset = anchor.S[l].astype(dtype)
+        for n in range(T):
+            if not readout:
+                xth = U[:, n] - theta
+                if anchor is not None and spike == "hard":
+                    x0 = anchor.U[l][:, n].astype(dtype) - theta
+                    S[:, n] = anchor.S[l][:, n] + (surrogate_primitive(sg.name, sg.scale, xth)
+                                                   - surrogate_primitive(sg.name, sg.scale, x0))
+                elif spike == "hard":
+                    S[:, n] = (xth > 0).astype(dtype)
+                else:
+                    S[:, n] = surrogate_primitive(sg.name, sg.scale, xth)
+            if n + 1 == T:
+                break
+            drive = S_in[:, n] @ W.T
+            if V is not None:
+                drive = drive + S[:, n] @ V.T
+            I[:, n + 1] = alpha * I[:, n] + drive                      # Eq. 7
+            u = beta * U[:, n] + I[:, n]                               # Eq. 8 without reset
+            if not readout and p.reset == "subtract":
+                u = u - theta * S_reset[:, n]
+            elif not readout and p.reset == "zero":
+                u = u * (1 - S_reset[:, n])
+            U[:, n + 1] = u
+        if readout:
+            return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=I, readout=U, spike=spike)
+        Is.append(I), Us.append(U), Ss.append(S)
+        S_in = S

@@ -1,0 +1,579 @@
+r"""The generic RNN of Box 1 with hand-written BPTT (Eq. 11) and forward gradient (Eq. 12).
+
+Model (tutorial Box 1, Eqs. 1-3), layers ``l = 1..L``:
+
+.. math::
+
+    a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1], \qquad y^l[n] = \sigma(a^l[n]), \qquad
+    y^0[n] \equiv x[n].
+
+Conventions (DESIGN §3). Arrays are ``(batch, time, neurons)``, a trace array at index ``n``
+holds the value at step ``n``, ``n = 0..T-1``, weights are ``W[post, pre]``. The state starts at
+zero: ``y^l[-1] = 0`` for every ``l`` *including the input* ``y^0[-1] = x[-1] = 0``, hence
+
+.. math::
+
+    a^l[0] = 0, \qquad y^l[0] = \sigma(0) \quad\text{(independent of all weights)}.
+
+Because of the one-step delay of *both* terms, ``x[n]`` first reaches layer ``l`` at step
+``n + l`` (``a^1[n+1]``, ``a^2[n+2]``, ...), and ``x[T-1]`` influences nothing. Python lists are
+0-based: ``rnn.W[0]`` is ``W^1``, ``rnn.W[l-1]`` is ``W^l``; the gradient names ``"W[0]"``... follow
+:class:`refsnn.grad.bptt.Grads`.
+
+Activation ``sigma`` (``sigma'`` is what every gradient method uses):
+
+===============  ==========================================  ===============================
+``sigma``        forward ``y = sigma(a)``                    backward ``sigma'(a)``
+===============  ==========================================  ===============================
+``"tanh"``       ``tanh(a)``                                 ``1 - tanh(a)^2`` (exact)
+``"sigmoid"``    ``1 / (1 + exp(-a))`` (stable form)         ``s (1 - s)`` (exact)
+``"heaviside"``  ``Theta(a - threshold)``, ``Theta(0) = 0``  surrogate ``F'(a - threshold)``
+``"soft"``       surrogate primitive ``F(a - threshold)``    ``F'(a - threshold)`` (exact)
+===============  ==========================================  ===============================
+
+``F, F'`` come from :class:`refsnn.surrogate.Surrogate` (DESIGN §5). For ``"heaviside"`` the
+gradients below are surrogate gradients: finite differences do not apply and the proof is the
+agreement of the backward method (:func:`bptt_eq11`) and the forward method
+(:func:`forward_eq12`) to 1e-10 (DESIGN §6.2). For the three smooth activations both must equal
+finite differences to 1e-6 (DESIGN §6.1).
+
+Loss: any ``L = sum_n L[n](y^L[n])``, given by its gradient ``dL_dy[b, n, k] = dL/dy^L_k[n]``.
+The printed equations contain typos; the forms here are the corrected ones, derived below and
+tested in ``tests/test_rnn.py`` (see ``docs/errata.md``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .grad.bptt import Grads
+from .surrogate import Surrogate, as_surrogate
+
+#: accepted activation names
+SIGMAS = ("tanh", "sigmoid", "heaviside", "soft")
+
+#: names of the printed typos of Eq. 10-11 that :func:`_bptt` can reproduce (tests only)
+PRINTED_EQ11 = frozenset({"ff_timing", "ff_weight", "output_error", "w_input_timing",
+                          "delta_s"})
+#: names of the printed typos of Eq. 12 that :func:`_forward` can reproduce (tests only)
+PRINTED_EQ12 = frozenset({"weight_index", "source"})
+
+
+# ---------------------------------------------------------------------------- validation
+def _rng(rng):
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def _check_sigma(sigma):
+    if not isinstance(sigma, str):
+        raise TypeError(f"sigma must be a string, one of {SIGMAS}, got {type(sigma).__name__}")
+    if sigma not in SIGMAS:
+        raise ValueError(f"sigma must be one of {SIGMAS}, got {sigma!r}")
+    return sigma
+
+
+def _as_matrix(w, name):
+    if w is None:
+        raise TypeError(f"{name} must be a 2-D array, got None")
+    arr = np.asarray(w)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
+                                   or arr.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array (post, pre), got shape {arr.shape}")
+    return np.array(arr, dtype=np.float64, order="C")  # a private copy
+
+
+def _as_array3(x, shape, name):
+    """``x`` as C-contiguous float64 of exactly ``shape`` (``None`` entries: any size >= 1)."""
+    arr = np.asarray(x)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    want = "(batch, time, neurons)" if shape[0] is None else str(tuple(shape))
+    if arr.ndim != 3:
+        raise ValueError(f"{name} must have shape {want}, got shape {arr.shape}")
+    for got, exp in zip(arr.shape, shape):
+        if (exp is None and got < 1) or (exp is not None and got != exp):
+            raise ValueError(f"{name} must have shape {want} with every entry >= 1, "
+                             f"got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf")
+    return arr
+
+
+# ---------------------------------------------------------------------------- the model
+@dataclass(frozen=True, eq=False)
+class RNNTrace:
+    """What :meth:`RNN.forward` records (index ``n`` holds step ``n``).
+
+    Attributes
+    ----------
+    x : ndarray (B, T, N_0)
+        The input ``y^0``.
+    a, y : tuple of ndarray (B, T, N_l)
+        ``a^l`` and ``y^l`` of the layers ``l = 1..L`` (``a[0]`` is ``a^1``).
+    sigma : str
+        The activation that produced it.
+    """
+
+    x: np.ndarray
+    a: tuple
+    y: tuple
+    sigma: str
+
+    def layer_input(self, l):
+        """``y^{l}`` with the 0-based convention of the code: ``-1`` is the input ``x``."""
+        return self.x if l < 0 else self.y[l]
+
+
+@dataclass(frozen=True, eq=False)
+class RNN:
+    r"""The Box 1 network: ``a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1]``, ``y^l = sigma(a^l)``.
+
+    The record is frozen (its fields cannot be reassigned); the weight *arrays* are private
+    float64 copies that may be changed in place (finite differences do that).
+
+    Parameters
+    ----------
+    W : sequence of 2-D arrays
+        ``[W^1, ..., W^L]``, ``W[l]`` of shape ``(N_{l+1}, N_l)`` (0-based list index).
+    V : sequence of (2-D array or None), optional
+        ``[V^1, ..., V^L]``, square ``(N_l, N_l)`` or ``None`` (no recurrence in that layer).
+        Default: no recurrence anywhere.
+    sigma : {"tanh", "sigmoid", "heaviside", "soft"}
+    surrogate : Surrogate | str | (str, float)
+        Used by ``"heaviside"`` (backward ``F'``) and ``"soft"`` (forward ``F``, backward
+        ``F'``); ignored by the smooth activations.
+    threshold : float
+        ``theta`` in ``Theta(a - theta)`` and ``F(a - theta)``; ignored by tanh and sigmoid.
+    """
+
+    W: tuple
+    V: tuple = None
+    sigma: str = "tanh"
+    surrogate: Surrogate = Surrogate("superspike", 10.0)
+    threshold: float = 0.0
+
+    def __post_init__(self):
+        if not isinstance(self.W, (list, tuple)) or len(self.W) < 1:
+            raise TypeError("W must be a non-empty list of 2-D arrays [W^1, ..., W^L]")
+        W = tuple(_as_matrix(w, f"W[{l}]") for l, w in enumerate(self.W))
+        V = self.V
+        if V is None:
+            V = (None,) * len(W)
+        if not isinstance(V, (list, tuple)) or len(V) != len(W):
+            raise ValueError(f"V must be None or a list of {len(W)} entries (array or None), "
+                             f"one per layer")
+        V = tuple(None if v is None else _as_matrix(v, f"V[{l}]") for l, v in enumerate(V))
+        object.__setattr__(self, "W", W)
+        object.__setattr__(self, "V", V)
+        object.__setattr__(self, "sigma", _check_sigma(self.sigma))
+        object.__setattr__(self, "surrogate", as_surrogate(self.surrogate))
+        th = self.threshold
+        if isinstance(th, bool) or not isinstance(th, (int, float, np.integer, np.floating)):
+            raise TypeError(f"threshold must be a real number, got {type(th).__name__}")
+        if not np.isfinite(th):
+            raise ValueError(f"threshold must be finite, got {th}")
+        object.__setattr__(self, "threshold", float(th))
+        self.check_weights()
+
+    # -------------------------------------------------------------- construction
+    @classmethod
+    def init(cls, sizes, recurrent=True, sigma="tanh", surrogate=("superspike", 10.0),
+             threshold=0.0, rng=0, gain=1.0, recurrent_gain=None):
+        r"""Random network, ``W^l_ij ~ N(0, gain^2 / N_{l-1})``, ``V^l_ij ~ N(0, rgain^2 / N_l)``.
+
+        Parameters
+        ----------
+        sizes : sequence of int
+            ``[N_0 (input), N_1, ..., N_L]``, at least two entries, all >= 1.
+        recurrent : bool or sequence of bool
+            Whether each layer has a ``V`` (one bool for all, or one per layer).
+        sigma, surrogate, threshold : see :class:`RNN`.
+        rng : numpy Generator or int seed
+        gain, recurrent_gain : float >= 0
+            Scales of ``W`` and ``V`` (``recurrent_gain`` defaults to ``gain``).
+        """
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+            raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
+        sizes = list(sizes)
+        if len(sizes) < 2:
+            raise ValueError(f"sizes must be [n_in, n_1, ..., n_L] with at least one layer, "
+                             f"got {sizes}")
+        for s in sizes:
+            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+                raise TypeError(f"sizes must contain ints, got {sizes}")
+            if s < 1:
+                raise ValueError(f"sizes must be positive, got {sizes}")
+        L = len(sizes) - 1
+        if isinstance(recurrent, (bool, np.bool_)):
+            recurrent = [bool(recurrent)] * L
+        if not isinstance(recurrent, (list, tuple)) or len(recurrent) != L \
+                or not all(isinstance(r, (bool, np.bool_)) for r in recurrent):
+            raise ValueError(f"recurrent must be a bool or {L} bools (one per layer), "
+                             f"got {recurrent!r}")
+        for g, name in ((gain, "gain"), (recurrent_gain, "recurrent_gain")):
+            if g is None and name == "recurrent_gain":
+                continue
+            if isinstance(g, bool) or not isinstance(g, (int, float, np.integer, np.floating)):
+                raise TypeError(f"{name} must be a number, got {type(g).__name__}")
+            if not (np.isfinite(g) and g >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {g}")
+        rgain = gain if recurrent_gain is None else recurrent_gain
+        _check_sigma(sigma)
+        rng = _rng(rng)
+        W = [rng.normal(0.0, gain / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
+             for l in range(L)]
+        V = [rng.normal(0.0, rgain / np.sqrt(sizes[l + 1]), size=(sizes[l + 1], sizes[l + 1]))
+             if recurrent[l] else None for l in range(L)]
+        return cls(W, V, sigma, surrogate, threshold)
+
+    # -------------------------------------------------------------- introspection
+    @property
+    def n_layers(self) -> int:
+        """``L``."""
+        return len(self.W)
+
+    @property
+    def sizes(self):
+        """``[N_0, N_1, ..., N_L]``."""
+        return [self.W[0].shape[1]] + [w.shape[0] for w in self.W]
+
+    def parameters(self):
+        """``[(name, array), ...]``: ``W[0]..W[L-1]`` then the existing ``V[l]`` (as in Grads)."""
+        out = [(f"W[{l}]", w) for l, w in enumerate(self.W)]
+        out += [(f"V[{l}]", v) for l, v in enumerate(self.V) if v is not None]
+        return out
+
+    def check_weights(self):
+        """Shapes chain (``W[l]`` is ``(N_{l+1}, N_l)``, ``V[l]`` is ``(N_{l+1}, N_{l+1})``) and
+        every entry is finite; raises ``ValueError`` naming the array otherwise."""
+        n_pre = self.W[0].shape[1]
+        for l, w in enumerate(self.W):
+            if w.shape[1] != n_pre:
+                raise ValueError(f"W[{l}] has shape {w.shape}, expected (post, {n_pre}) to "
+                                 f"match the layer below")
+            if w.shape[0] < 1 or w.shape[1] < 1:
+                raise ValueError(f"W[{l}] must have at least one row and column, got {w.shape}")
+            if not np.all(np.isfinite(w)):
+                raise ValueError(f"W[{l}] contains NaN or inf")
+            v = self.V[l]
+            if v is not None:
+                if v.shape != (w.shape[0], w.shape[0]):
+                    raise ValueError(f"V[{l}] has shape {v.shape}, expected "
+                                     f"{(w.shape[0], w.shape[0])}")
+                if not np.all(np.isfinite(v)):
+                    raise ValueError(f"V[{l}] contains NaN or inf")
+            n_pre = w.shape[0]
+
+    # -------------------------------------------------------------- activation
+    def act(self, a):
+        """``y = sigma(a)`` elementwise (float64 array of ``a``'s shape)."""
+        if self.sigma == "tanh":
+            return np.tanh(a)
+        if self.sigma == "sigmoid":
+            return _logistic(a)
+        if self.sigma == "heaviside":
+            return (a - self.threshold > 0.0).astype(np.float64)  # Theta(0) = 0
+        return self.surrogate.primitive(a - self.threshold)
+
+    def act_grad(self, a, y=None):
+        """``sigma'(a)`` as used by the gradients (the surrogate ``F'`` for ``"heaviside"``).
+
+        ``y = sigma(a)`` may be passed to save the recomputation for tanh and sigmoid."""
+        if self.sigma == "tanh":
+            t = np.tanh(a) if y is None else y
+            return 1.0 - t * t
+        if self.sigma == "sigmoid":
+            s = _logistic(a) if y is None else y
+            return s * (1.0 - s)
+        return self.surrogate.derivative(a - self.threshold)
+
+    # -------------------------------------------------------------- forward
+    def step(self, l, y_self_prev, y_below_prev):
+        r"""``a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1]`` for one layer (0-based ``l``), batch
+        arrays ``(B, N)``; returns ``(a, y)``."""
+        a = y_below_prev @ self.W[l].T
+        if self.V[l] is not None:
+            a = a + y_self_prev @ self.V[l].T
+        return a, self.act(a)
+
+    def forward(self, x) -> RNNTrace:
+        """Simulate input ``x`` ``(B, T, N_0)`` and record ``a^l[n], y^l[n]`` of every layer."""
+        self.check_weights()
+        x = _as_array3(x, (None, None, self.sizes[0]), "x")
+        B, T, _ = x.shape
+        L = self.n_layers
+        A = [np.empty((B, T, n)) for n in self.sizes[1:]]
+        Y = [np.empty((B, T, n)) for n in self.sizes[1:]]
+        prev = [np.zeros((B, n)) for n in self.sizes]  # y^0..y^L at step n-1 (zero at n=0)
+        for n in range(T):
+            for l in range(L):
+                A[l][:, n], Y[l][:, n] = self.step(l, prev[l + 1], prev[l])
+            prev = [x[:, n]] + [Y[l][:, n] for l in range(L)]
+        return RNNTrace(x=x, a=tuple(A), y=tuple(Y), sigma=self.sigma)
+
+
+def _logistic(a):
+    """Stable ``1 / (1 + exp(-a))`` (``exp`` only of non-positive numbers)."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _check_trace(rnn, trace):
+    if not isinstance(rnn, RNN):
+        raise TypeError(f"rnn must be an RNN, got {type(rnn).__name__}")
+    if not isinstance(trace, RNNTrace):
+        raise TypeError(f"trace must be an RNNTrace (from rnn.forward), got "
+                        f"{type(trace).__name__}")
+    rnn.check_weights()
+    if trace.sigma != rnn.sigma:
+        raise ValueError(f"trace was recorded with sigma={trace.sigma!r}, rnn has "
+                         f"sigma={rnn.sigma!r}")
+    if len(trace.a) != rnn.n_layers or len(trace.y) != rnn.n_layers:
+        raise ValueError(f"trace has {len(trace.a)} layers, rnn has {rnn.n_layers}")
+    B, T, n0 = trace.x.shape
+    if n0 != rnn.sizes[0]:
+        raise ValueError(f"trace.x has {n0} inputs, rnn expects {rnn.sizes[0]}")
+    for l, n in enumerate(rnn.sizes[1:]):
+        for nm, arr in (("a", trace.a[l]), ("y", trace.y[l])):
+            if np.shape(arr) != (B, T, n):
+                raise ValueError(f"trace.{nm}[{l}] has shape {np.shape(arr)}, expected "
+                                 f"{(B, T, n)}")
+    return B, T
+
+
+# ---------------------------------------------------------------------------- Eq. 11 (BPTT)
+def bptt_eq11(rnn, trace, dL_dy) -> Grads:
+    r"""Backpropagation through time for the Box 1 RNN (tutorial Box 2, Eqs. 10-11, corrected).
+
+    ``delta^l_i[n] = dL/da^l_i[n]`` (total derivative). ``a^l_i[n]`` acts through ``y^l_i[n]``
+    on the loss at step ``n`` (top layer only), on ``a^l_k[n+1]`` (weight ``V^l_ki``) and on
+    ``a^{l+1}_k[n+1]`` (weight ``W^{l+1}_ki``; Box 1 delays the feed-forward term by one
+    step too). Backwards from ``n = T-1`` with ``delta[T] = 0``:
+
+    .. math::
+
+        \delta^l_i[n] = \sigma'(a^l_i[n]) \Big( \sum_k W^{l+1}_{ki}\, \delta^{l+1}_k[n+1]
+            + \sum_k V^l_{ki}\, \delta^l_k[n+1]
+            + [l = L]\, \frac{\partial L}{\partial y^L_i[n]} \Big),
+
+    .. math::
+
+        \frac{\partial L}{\partial W^l_{ij}} = \sum_{n=0}^{T-1} \delta^l_i[n]\, y^{l-1}_j[n-1],
+        \qquad
+        \frac{\partial L}{\partial V^l_{ij}} = \sum_{n=0}^{T-1} \delta^l_i[n]\, y^l_j[n-1]
+
+    (the ``n = 0`` terms vanish: ``y[-1] = 0``), summed over the batch. For a single-step loss
+    ``L[n]`` the errors vanish after ``n``, so the sums may stop at ``m = n``.
+
+    Printed (arXiv Eq. 11 / journal Eq. 7): ``delta^l_i[n] = sigma'(a^l_i[n]) (sum_k
+    delta^{l+1}_k[n] W^{T,l}_{ik} + sum_k delta^l_k[n+1] V^{T,l}_{ik})``, i.e. the feed-forward
+    error taken at ``[n]`` (not ``[n+1]``) and through ``W^l`` (not ``W^{l+1}``);
+    ``dL[n]/dW = sum_{m=0}^t delta[m] y^{l-1}_j[m]`` (input at ``[m]``, not ``[m-1]``; ``t``
+    undefined), ``dL[n]/dV = sum_{m=1}^t delta[s] y^l_j[m-1]`` (``delta[s]`` is ``delta[m]``),
+    and Eq. 10's output error ``delta^L = dL/dy^L`` lacks the factor ``sigma'(a^L)``.
+
+    Parameters
+    ----------
+    rnn : RNN
+    trace : RNNTrace
+        ``rnn.forward(x)`` with the current weights.
+    dL_dy : array (B, T, N_L)
+        ``dL/dy^L_k[n]``.
+
+    Returns
+    -------
+    Grads
+        ``W[l]`` like ``rnn.W[l]``, ``V[l]`` like ``rnn.V[l]`` (``None`` where absent).
+    """
+    return _bptt(rnn, trace, dL_dy)
+
+
+def _bptt(rnn, trace, dL_dy, printed=frozenset(), last_step=None):
+    """Eq. 11 with optional printed typos switched on (names in :data:`PRINTED_EQ11`; for the
+    tests that show each typo is wrong) and the weight sums stopped at ``last_step``."""
+    B, T = _check_trace(rnn, trace)
+    L = rnn.n_layers
+    dL_dy = _as_array3(dL_dy, (B, T, rnn.sizes[-1]), "dL_dy")
+    printed = frozenset(printed)
+    if not printed <= PRINTED_EQ11:
+        raise ValueError(f"unknown printed variants {sorted(printed - PRINTED_EQ11)}")
+    W, V = rnn.W, rnn.V
+    sp = [rnn.act_grad(trace.a[l], trace.y[l] if rnn.sigma in ("tanh", "sigmoid") else None)
+          for l in range(L)]  # sigma'(a^l[n]), (B, T, N_l)
+    delta = [np.zeros((B, T + 1, n)) for n in rnn.sizes[1:]]  # delta[:, T] = 0
+
+    for n in range(T - 1, -1, -1):
+        for l in range(L - 1, -1, -1):  # top layer first (the printed timing needs [n] above)
+            g = np.zeros((B, rnn.sizes[l + 1]))
+            if l < L - 1:  # spatial term: the layer above, through W^{l+1}
+                m = n if "ff_timing" in printed else n + 1
+                Wff = W[l] if "ff_weight" in printed else W[l + 1]  # printed W^{T,l}_ik = W^l_ki
+                g += delta[l + 1][:, m] @ Wff  # sum_k W_ki delta_k
+            if V[l] is not None:  # temporal term: the same layer, through V^l
+                g += delta[l][:, n + 1] @ V[l]
+            d = sp[l][:, n] * g
+            if l == L - 1:
+                if "output_error" in printed:
+                    d += dL_dy[:, n]
+                else:
+                    d += sp[l][:, n] * dL_dy[:, n]
+            delta[l][:, n] = d
+
+    stop = T - 1 if last_step is None else int(last_step)
+    gW, gV = [], []
+    for l in range(L):
+        dl = delta[l][:, :stop + 1]
+        y_in = trace.layer_input(l - 1)
+        if "w_input_timing" in printed:  # printed y^{l-1}_j[m]
+            gW.append(np.einsum("bni,bnj->ij", dl, y_in[:, :stop + 1]))
+        else:  # y^{l-1}_j[m-1], zero at m = 0
+            gW.append(np.einsum("bni,bnj->ij", dl[:, 1:], y_in[:, :stop]))
+        if V[l] is None:
+            gV.append(None)
+        elif "delta_s" in printed:  # delta[s] read as the upper-limit step: delta[T-1]
+            gV.append(np.einsum("bi,bj->ij", delta[l][:, stop], trace.y[l][:, :stop].sum(1)))
+        else:
+            gV.append(np.einsum("bni,bnj->ij", dl[:, 1:], trace.y[l][:, :stop]))
+    return Grads(W=gW, V=gV)
+
+
+# ---------------------------------------------------------------------------- Eq. 12 (forward)
+def forward_eq12(rnn, x, dL_dy) -> Grads:
+    r"""The forward ("real-time") gradient of tutorial Eq. 12, corrected, for ``W`` and ``V``.
+
+    Runs the network forward and, alongside, the sensitivities
+    ``P^{(l,m)}_{ijk}[n] = dy^l_k[n] / dW^m_{ij}`` and ``Q^{(l,m)}_{ijk}[n] = dy^l_k[n] /
+    dV^m_{ij}`` (``l >= m``; they vanish for ``l < m`` and for the input ``l = 0``), starting
+    from ``P[-1] = Q[-1] = 0``. Differentiating Box 1 gives
+
+    .. math::
+
+        P^{(l,m)}_{ijk}[n] = \sigma'(a^l_k[n]) \Big( \sum_{k'} V^l_{kk'} P^{(l,m)}_{ijk'}[n-1]
+            + \sum_{k'} W^l_{kk'} P^{(l-1,m)}_{ijk'}[n-1]
+            + \delta_{lm}\, \delta_{ik}\, y^{l-1}_j[n-1] \Big),
+
+    .. math::
+
+        Q^{(l,m)}_{ijk}[n] = \sigma'(a^l_k[n]) \Big( \sum_{k'} V^l_{kk'} Q^{(l,m)}_{ijk'}[n-1]
+            + \sum_{k'} W^l_{kk'} Q^{(l-1,m)}_{ijk'}[n-1]
+            + \delta_{lm}\, \delta_{ik}\, y^{l}_j[n-1] \Big),
+
+    and the gradient accumulates online, reading ``dL_dy[:, n]`` only at step ``n``:
+
+    .. math::
+
+        \frac{\partial L}{\partial W^m_{ij}} = \sum_n \sum_k \frac{\partial L}{\partial y^L_k[n]}
+            P^{(L,m)}_{ijk}[n], \qquad
+        \frac{\partial L}{\partial V^m_{ij}} = \sum_n \sum_k \frac{\partial L}{\partial y^L_k[n]}
+            Q^{(L,m)}_{ijk}[n].
+
+    Printed (arXiv Eq. 12 / journal Eq. 8): ``P^l_{ijk}[n] = sigma'(a^l_k[n]) (sum_{j'}
+    V^l_{ij'} P^l_{ijj'}[n-1] + sum_{j'} W^l_{ij'} P^{l-1}_{ijj'}[n-1] + delta_{lm}
+    y^{l-1}_i[n-1])``: the weights are indexed by the parameter's row ``i`` instead of the
+    neuron ``k`` whose sensitivity is propagated, and the source term lacks ``delta_{ik}`` and has
+    ``y_i`` for ``y_j``. ``Q`` is not printed ("computed in a similar fashion").
+
+    Only the current ``P, Q`` are kept: memory ``O(B N_m N_{m-1} N_l)`` per pair ``(l, m)``,
+    i.e. ``O(N^3)`` per layer, independent of ``T``; time ``O(N^4)`` per step and layer pair.
+
+    Parameters
+    ----------
+    rnn : RNN
+    x : array (B, T, N_0)
+    dL_dy : array (B, T, N_L)
+        ``dL/dy^L_k[n]`` (e.g. from a trace of the same input).
+
+    Returns
+    -------
+    Grads
+        Same layout as :func:`bptt_eq11`.
+    """
+    return _forward(rnn, x, dL_dy)
+
+
+def _forward(rnn, x, dL_dy, printed=frozenset()):
+    """Eq. 12 with optional printed typos (names in :data:`PRINTED_EQ12`; tests only). The
+    printed variants apply to ``P`` (``W``); ``Q`` is always the corrected form."""
+    if not isinstance(rnn, RNN):
+        raise TypeError(f"rnn must be an RNN, got {type(rnn).__name__}")
+    rnn.check_weights()
+    printed = frozenset(printed)
+    if not printed <= PRINTED_EQ12:
+        raise ValueError(f"unknown printed variants {sorted(printed - PRINTED_EQ12)}")
+    sizes = rnn.sizes
+    x = _as_array3(x, (None, None, sizes[0]), "x")
+    B, T, _ = x.shape
+    dL_dy = _as_array3(dL_dy, (B, T, sizes[-1]), "dL_dy")
+    L = rnn.n_layers
+    W, V = rnn.W, rnn.V
+    # P[m][l]: dy^{l}/dW^{m} (0-based l, m; entries for l >= m), shape (B, N_m_post, N_m_pre, N_l)
+    P = [[np.zeros((B, sizes[m + 1], sizes[m], sizes[l + 1])) if l >= m else None
+          for l in range(L)] for m in range(L)]
+    Q = [[np.zeros((B, sizes[m + 1], sizes[m + 1], sizes[l + 1]))
+          if (l >= m and V[m] is not None) else None for l in range(L)] for m in range(L)]
+    gW = [np.zeros_like(w) for w in W]
+    gV = [None if v is None else np.zeros_like(v) for v in V]
+    prev = [np.zeros((B, n)) for n in sizes]  # y^0..y^L at step n-1 (zero at n = 0)
+
+    for n in range(T):
+        cur = [x[:, n]]
+        sp = []
+        for l in range(L):  # the network itself (same arithmetic as RNN.forward)
+            a, y = rnn.step(l, prev[l + 1], prev[l])
+            cur.append(y)
+            sp.append(rnn.act_grad(a, y if rnn.sigma in ("tanh", "sigmoid") else None))
+        for m in range(L):
+            newP = [None] * L
+            newQ = [None] * L
+            for l in range(m, L):
+                newP[l] = _sens_step(W, V, l, m, P[m], sp[l], prev, "W", printed)
+                if Q[m][l] is not None:
+                    newQ[l] = _sens_step(W, V, l, m, Q[m], sp[l], prev, "V", frozenset())
+            P[m], Q[m] = newP, newQ
+            g = dL_dy[:, n]  # (B, N_L)
+            gW[m] += np.einsum("bk,bijk->ij", g, P[m][L - 1])
+            if gV[m] is not None:
+                gV[m] += np.einsum("bk,bijk->ij", g, Q[m][L - 1])
+        prev = cur
+    return Grads(W=gW, V=gV)
+
+
+def _sens_step(W, V, l, m, S, sp, prev, which, printed):
+    r"""One step of the P (``which="W"``) or Q (``"V"``) recursion for the pair ``(l, m)``.
+
+    ``S[l]`` holds the sensitivities of all layers at ``n-1`` w.r.t. parameter ``m``;
+    ``sp = sigma'(a^l[n])`` ``(B, N_l)``; ``prev[l]`` is ``y^{l}[n-1]`` (``prev[0] = x``).
+    """
+    old_self = S[l]
+    old_below = S[l - 1] if l - 1 >= m else None  # P^{(l-1,m)}; zero for l-1 < m (incl. input)
+    if "weight_index" in printed:  # printed: V^l_{ij'} P_{ijj'}, W^l_{ij'} P^{l-1}_{ijj'}
+        acc = np.zeros_like(old_self)
+        n_i = old_self.shape[1]
+        if V[l] is not None:
+            acc += np.einsum("ip,bijp->bij", V[l][:n_i], old_self)[..., None]
+        if old_below is not None:
+            acc += np.einsum("ip,bijp->bij", W[l][:n_i], old_below)[..., None]
+    else:  # corrected: sum_k' V^l_{kk'} S_{ijk'}, sum_k' W^l_{kk'} S^{(l-1)}_{ijk'}
+        acc = old_self @ V[l].T if V[l] is not None else np.zeros_like(old_self)
+        if old_below is not None:
+            acc += old_below @ W[l].T
+    if l == m:  # source term
+        src = prev[l] if which == "W" else prev[l + 1]  # y^{l-1}[n-1] for W, y^l[n-1] for V
+        if "source" in printed:  # printed: delta_lm y^{l-1}_i[n-1] (no delta_ik, index i)
+            acc += src[:, :acc.shape[1], None, None]
+        else:  # delta_lm delta_ik y_j[n-1]
+            for i in range(acc.shape[1]):
+                acc[:, i, :, i] += src
+    return sp[:, None, None, :] * acc

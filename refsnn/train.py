@@ -1,0 +1,288 @@
+r"""Mini-batch training loop with a progress bar and a per-epoch history.
+
+One step on a mini-batch ``(x_b, y_b)``::
+
+    trace = net.simulate(x_b, spike="hard")         # Heaviside spikes
+    value, d_readout = loss(trace.readout, y_b)     # refsnn.losses, derived by hand
+    grads = grad_fn(net, trace, d_readout)          # surrogate gradient, default BPTT
+    optimizer.step(net.parameters(), grads.parameters())
+
+The network is trained in place. Shuffling uses the seeded ``rng``, so two calls with the same
+arguments (and fresh networks and optimisers) give identical weights and histories.
+"""
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import losses as _losses
+from .grad.bptt import bptt
+from .network import Network, _default_rng
+from .optim import Adam, Optimizer
+
+#: loss name -> (loss function, matching prediction rule)
+LOSSES = {
+    "max_over_time_ce": (_losses.max_over_time_ce, _losses.predict_max_over_time),
+    "sum_over_time_ce": (_losses.sum_over_time_ce, _losses.predict_sum_over_time),
+}
+
+
+@dataclass
+class History:
+    """What :func:`train` records, one entry per epoch.
+
+    Attributes
+    ----------
+    loss, accuracy : list of float
+        Mean training loss and accuracy over the epoch's mini-batches, each measured on the
+        forward pass used for that batch's update (so with the weights *during* the epoch).
+    val_loss, val_accuracy : list of float
+        Loss and accuracy on the validation set after each epoch (empty without validation
+        data).
+    """
+
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def plot(self, ax=None):
+        """Draw the loss and accuracy curves; returns the two axes ``(ax_loss, ax_acc)``.
+
+        ``ax`` may be ``None`` (a new figure with two panels), a pair of axes, or a single
+        axes (the accuracy then goes on a twin y-axis on the right).
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True)
+        elif isinstance(ax, (list, tuple, np.ndarray)):
+            if len(ax) != 2:
+                raise ValueError(f"ax must be one axes or a pair of axes, got {len(ax)}")
+            ax_loss, ax_acc = ax
+        else:
+            ax_loss, ax_acc = ax, ax.twinx()
+        epochs = np.arange(1, self.epochs + 1)
+        ax_loss.plot(epochs, self.loss, "C0-", label="train loss")
+        if self.val_loss:
+            ax_loss.plot(epochs, self.val_loss, "C0--", label="val loss")
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("loss")
+        ax_acc.plot(epochs, self.accuracy, "C1-", label="train accuracy")
+        if self.val_accuracy:
+            ax_acc.plot(epochs, self.val_accuracy, "C1--", label="val accuracy")
+        ax_acc.set_xlabel("epoch")
+        ax_acc.set_ylabel("accuracy")
+        ax_acc.set_ylim(-0.02, 1.02)
+        if ax_acc is not ax_loss:
+            for a in {ax_loss, ax_acc}:
+                a.legend(loc="best", fontsize="small")
+        return ax_loss, ax_acc
+
+
+# ---------------------------------------------------------------------- argument checks
+def _resolve_loss(loss, predict):
+    """``(loss_fn, predict_fn)`` from a loss name or a callable (DESIGN: losses return
+    ``(value, d_readout)``)."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)} or a callable "
+                             f"(readout, labels) -> (value, d_readout), got {loss!r}")
+        fn, default_predict = LOSSES[loss]
+    elif callable(loss):
+        fn, default_predict = loss, _losses.predict_max_over_time
+    else:
+        raise TypeError(f"loss must be a name or a callable, got {type(loss).__name__}")
+    if predict is None:
+        predict = default_predict
+    elif not callable(predict):
+        raise TypeError(f"predict must be a callable readout -> labels, got "
+                        f"{type(predict).__name__}")
+    return fn, predict
+
+
+def _check_net(net):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a refsnn.Network, got {type(net).__name__}")
+
+
+def _check_data(net, x, labels, xname, yname):
+    """Validate ``x`` (B, T, n_in) and integer ``labels`` (B,) in ``[0, n_out)``."""
+    x = np.asarray(x)
+    if x.ndim != 3:
+        raise ValueError(f"{xname} must have shape (batch, time, {net.sizes[0]}), got {x.shape}")
+    if x.shape[2] != net.sizes[0]:
+        raise ValueError(f"{xname} has {x.shape[2]} inputs, the network expects {net.sizes[0]}")
+    if x.shape[0] < 1:
+        raise ValueError(f"{xname} is empty")
+    y = np.asarray(labels)
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"{yname} must have shape ({x.shape[0]},) to match {xname}, "
+                         f"got {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise TypeError(f"{yname} must be integers, got dtype {y.dtype}")
+    n_out = net.sizes[-1]
+    if np.any(y < 0) or np.any(y >= n_out):
+        raise ValueError(f"{yname} must lie in [0, {n_out - 1}] (the network has {n_out} "
+                         "outputs)")
+    return x, y.astype(np.int64)
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _param_arrays(net, grads):
+    """Pair ``net.parameters()`` with ``grads.parameters()`` by name; returns two lists."""
+    if not callable(getattr(grads, "parameters", None)):
+        raise TypeError(f"grad_fn must return an object with a parameters() method (like "
+                        f"refsnn.Grads), got {type(grads).__name__}")
+    p, g = net.parameters(), grads.parameters()
+    p_names, g_names = [n for n, _ in p], [n for n, _ in g]
+    if p_names != g_names:
+        raise ValueError(f"grad_fn returned gradients for {g_names}, the network has "
+                         f"parameters {p_names}")
+    return [a for _, a in p], [a for _, a in g]
+
+
+# ---------------------------------------------------------------------- evaluation
+def evaluate(net, x, labels, loss="max_over_time_ce", batch_size=None, predict=None):
+    """Loss and accuracy of ``net`` on ``(x, labels)`` with hard spikes.
+
+    Parameters
+    ----------
+    net : Network
+    x : array (B, T, n_in)
+    labels : int array (B,)
+    loss : str or callable
+        As in :func:`train`.
+    batch_size : int, optional
+        Simulate in chunks of this size (memory); default all at once.
+    predict : callable, optional
+        ``readout -> predicted labels``; default matches ``loss``.
+
+    Returns
+    -------
+    (loss, accuracy) : (float, float)
+        The sample-weighted mean loss and the fraction of correct predictions.
+    """
+    _check_net(net)
+    loss_fn, predict = _resolve_loss(loss, predict)
+    x, y = _check_data(net, x, labels, "x", "labels")
+    n = x.shape[0]
+    bs = n if batch_size is None else min(_check_int("batch_size", batch_size, 1), n)
+    total, correct = 0.0, 0
+    for start in range(0, n, bs):
+        xb, yb = x[start:start + bs], y[start:start + bs]
+        readout = net.simulate(xb, spike="hard").readout
+        value, _ = loss_fn(readout, yb)
+        total += float(value) * len(yb)
+        correct += int(np.sum(np.asarray(predict(readout)) == yb))
+    return total / n, correct / n
+
+
+# ---------------------------------------------------------------------- training
+def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, batch_size=32,
+          rng=0, progress=True, x_val=None, labels_val=None, grad_fn=None, predict=None):
+    r"""Train ``net`` in place by mini-batch surrogate-gradient descent; returns a :class:`History`.
+
+    Each epoch visits the samples in an order drawn from ``rng`` (a permutation per epoch), in
+    mini-batches of ``batch_size`` (the last one may be smaller), and makes one optimiser step
+    per mini-batch (module docstring).
+
+    Parameters
+    ----------
+    net : Network
+        Trained in place.
+    x : array (B, T, n_in)
+        Input spikes (0/1).
+    labels : int array (B,)
+        Classes in ``[0, n_out)``.
+    loss : str or callable
+        ``"max_over_time_ce"`` or ``"sum_over_time_ce"`` (:mod:`refsnn.losses`), or a callable
+        ``(readout, labels) -> (value, d_readout)``.
+    optimizer : Optimizer, optional
+        Default ``Adam(lr=1e-3)``. Its state carries over if it is reused across calls.
+    epochs : int
+        Passes over the data (>= 1).
+    batch_size : int
+        Mini-batch size (>= 1; capped at ``B``).
+    rng : numpy Generator or int seed
+        Shuffling.
+    progress : bool
+        Show a tqdm bar over epochs with the current loss and accuracy.
+    x_val, labels_val : arrays, optional
+        Validation data, evaluated after every epoch (``History.val_loss``, ``val_accuracy``).
+    grad_fn : callable, optional
+        ``(net, trace, d_readout) -> Grads``; default :func:`refsnn.bptt`.
+    predict : callable, optional
+        ``readout -> predicted labels`` for the accuracy; default matches ``loss``
+        (:func:`refsnn.losses.predict_max_over_time` for a callable loss).
+
+    Returns
+    -------
+    History
+    """
+    _check_net(net)
+    loss_fn, predict = _resolve_loss(loss, predict)
+    x, y = _check_data(net, x, labels, "x", "labels")
+    if (x_val is None) != (labels_val is None):
+        raise ValueError("x_val and labels_val must be given together")
+    if x_val is not None:
+        x_val, y_val = _check_data(net, x_val, labels_val, "x_val", "labels_val")
+    if optimizer is None:
+        optimizer = Adam(lr=1e-3)
+    elif not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a refsnn.optim optimiser, got "
+                        f"{type(optimizer).__name__}")
+    epochs = _check_int("epochs", epochs, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    if grad_fn is None:
+        grad_fn = bptt
+    elif not callable(grad_fn):
+        raise TypeError(f"grad_fn must be callable (net, trace, d_readout) -> Grads, got "
+                        f"{type(grad_fn).__name__}")
+    if rng is None:
+        raise TypeError("rng must be a numpy Generator or an int seed (None would not be "
+                        "reproducible)")
+    rng = _default_rng(rng)
+
+    from tqdm.auto import tqdm
+
+    n = x.shape[0]
+    history = History()
+    bar = tqdm(range(epochs), disable=not progress, desc="train", unit="epoch")
+    for _ in bar:
+        order = rng.permutation(n)
+        total, correct = 0.0, 0
+        for start in range(0, n, batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = x[idx], y[idx]
+            trace = net.simulate(xb, spike="hard")
+            value, d_readout = loss_fn(trace.readout, yb)
+            total += float(value) * len(idx)
+            correct += int(np.sum(np.asarray(predict(trace.readout)) == yb))
+            grads = grad_fn(net, trace, d_readout)
+            params, grad_arrays = _param_arrays(net, grads)
+            optimizer.step(params, grad_arrays)
+        history.loss.append(total / n)
+        history.accuracy.append(correct / n)
+        postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.3f}"}
+        if x_val is not None:
+            vl, va = evaluate(net, x_val, y_val, loss=loss_fn, predict=predict)
+            history.val_loss.append(vl)
+            history.val_accuracy.append(va)
+            postfix["val_acc"] = f"{va:.3f}"
+        bar.set_postfix(postfix)
+    bar.close()
+    return history

@@ -1,0 +1,56 @@
+"""Shared test helpers: seeded random networks spanning the configuration space."""
+import numpy as np
+import pytest
+
+from refsnn import SURROGATES, LIFParams, Network, losses
+
+RESETS = ("subtract", "zero", "none")
+
+
+def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=None,
+                   max_layers=3, max_neurons=20, max_T=50):
+    """A random network, input and loss, conditioned so that the loss is O(1).
+
+    Draws 1..max_layers hidden layers of 2..max_neurons neurons, recurrence per layer,
+    alpha, beta, surrogate and its scale, the init gain, T, batch, input density and one of
+    the three losses. The readout weights are rescaled so |readout| <= 2 (or its time sum,
+    for the summed loss): finite differences resolve ~1e-14 |L|, so L must not be huge.
+    Returns ``(net, x, loss, target, spike, info)``.
+    """
+    rng = np.random.default_rng(seed)
+    n_layers = int(rng.integers(1, max_layers + 1))
+    sizes = ([int(rng.integers(2, max_neurons + 1))]
+             + [int(rng.integers(2, max_neurons + 1)) for _ in range(n_layers)]
+             + [int(rng.integers(2, 5))])
+    reset = reset or RESETS[seed % 3]
+    detach = bool(rng.integers(2)) if detach_reset is None else detach_reset
+    sg = surrogate or SURROGATES[int(rng.integers(len(SURROGATES)))]
+    p = LIFParams(alpha=rng.uniform(0.5, 0.95), beta=rng.uniform(0.6, 0.97), reset=reset,
+                  detach_reset=detach)
+    rec = [bool(r) for r in rng.integers(0, 2, size=n_layers)]
+    net = Network.init(sizes, p, recurrent=rec, surrogate=(sg, rng.uniform(2, 20)), rng=rng,
+                       gain=rng.uniform(3, 10))
+    T = int(rng.integers(5, max_T + 1))
+    B = int(rng.integers(1, 4))
+    x = (rng.random((B, T, sizes[0])) < rng.uniform(0.05, 0.3)).astype(float)
+    spike = spike or ("soft", "hard")[int(rng.integers(2))]
+    peak = np.abs(net.simulate(x, spike=spike).readout).max()
+    if peak > 0:
+        net.W[-1] *= 2.0 / peak
+    kind = ("max", "sum", "mse")[int(rng.integers(3))]
+    if kind == "mse":
+        loss, target = losses.mse, rng.normal(size=(B, T, sizes[-1]))
+    else:
+        loss = losses.max_over_time_ce if kind == "max" else losses.sum_over_time_ce
+        target = rng.integers(0, sizes[-1], size=B)
+        if kind == "sum":
+            net.W[-1] /= T
+    info = dict(seed=seed, sizes=sizes, recurrent=rec, reset=reset, detach_reset=detach,
+                surrogate=sg, T=T, B=B, spike=spike, loss=kind)
+    return net, x, loss, target, spike, info
+
+
+@pytest.fixture
+def small_net():
+    p = LIFParams.from_taus(dt=1e-3, tau_syn=5e-3, tau_mem=1e-2)
+    return Network.init([4, 5, 3], p, recurrent=True, rng=0)

@@ -1,0 +1,79 @@
+"""Surrogate pairs (DESIGN §5): F' is the derivative of F, F(-inf) = 0, stable for huge |x|."""
+import warnings
+
+import numpy as np
+import pytest
+
+from refsnn.surrogate import SURROGATES, Surrogate, as_surrogate, heaviside_array
+
+
+@pytest.mark.parametrize("name", SURROGATES)
+@pytest.mark.parametrize("scale", [0.5, 5.0, 40.0])
+def test_derivative_is_derivative_of_primitive(name, scale):
+    sg = Surrogate(name, scale)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-3 / scale, 3 / scale, size=400)
+    kinks = np.array(sg.kinks)
+    h = 1e-7 / scale
+    # finite differences are only valid away from the kinks of F' (or of F for the boxcar)
+    if kinks.size:
+        x = x[np.min(np.abs(x[:, None] - kinks[None, :]), axis=1) > 10 * h]
+    num = (sg.primitive(x + h) - sg.primitive(x - h)) / (2 * h)
+    np.testing.assert_allclose(num, sg.derivative(x), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", SURROGATES)
+def test_primitive_limits_and_monotone(name):
+    sg = Surrogate(name, 7.0)
+    assert sg.primitive(np.array([-1e6]))[0] == pytest.approx(0.0, abs=1e-6)
+    x = np.linspace(-5, 5, 2001)
+    F = sg.primitive(x)
+    assert np.all(np.diff(F) >= 0), "F must be non-decreasing (it is the integral of F' >= 0)"
+    assert np.all(sg.derivative(x) >= 0)
+
+
+@pytest.mark.parametrize("name", SURROGATES)
+def test_peak_at_threshold(name):
+    sg = Surrogate(name, 3.0)
+    x = np.linspace(-2, 2, 4001)
+    d = sg.derivative(x)
+    assert sg.derivative(np.array([0.0]))[0] == pytest.approx(d.max())  # peak at threshold
+    assert np.all(d[np.abs(x) > 1.0] < d.max())  # and not elsewhere
+    expected_peak = 3.0 / 4 if name == "sigmoid" else 1.0  # sigmoid: scale * 1/4
+    assert d.max() == pytest.approx(expected_peak)
+
+
+@pytest.mark.parametrize("name", SURROGATES)
+def test_stable_for_huge_inputs(name):
+    sg = Surrogate(name, 100.0)
+    x = np.array([-1e6, -1e3, -1.0, 0.0, 1.0, 1e3, 1e6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F, dF = sg.primitive(x), sg.derivative(x)
+    assert np.all(np.isfinite(F)) and np.all(np.isfinite(dF))
+    assert dF[0] < 1e-6 and dF[-1] < 1e-6
+
+
+def test_known_values():
+    assert Surrogate("superspike", 10.0).derivative(np.array([0.1]))[0] == pytest.approx(0.25)
+    assert Surrogate("superspike", 10.0).primitive(np.array([0.0]))[0] == pytest.approx(0.1)
+    assert Surrogate("sigmoid", 2.0).primitive(np.array([0.0]))[0] == pytest.approx(0.5)
+    assert Surrogate("piecewise_linear", 2.0).derivative(np.array([0.25]))[0] == pytest.approx(0.5)
+    assert Surrogate("exponential", 2.0).derivative(np.array([-0.5]))[0] == pytest.approx(np.exp(-1))
+    assert Surrogate("boxcar", 2.0).derivative(np.array([0.2, 0.3]))[0] == 1.0
+    assert Surrogate("boxcar", 2.0).derivative(np.array([0.2, 0.3]))[1] == 0.0
+    np.testing.assert_array_equal(heaviside_array([-1.0, 0.0, 1e-12]), [0.0, 0.0, 1.0])
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="surrogate name"):
+        Surrogate("tanhh")
+    with pytest.raises(ValueError, match="scale"):
+        Surrogate("sigmoid", -1.0)
+    with pytest.raises(TypeError, match="scale"):
+        Surrogate("sigmoid", "big")
+    with pytest.raises(TypeError, match="surrogate"):
+        as_surrogate(3)
+    with pytest.raises(ValueError, match="finite"):
+        Surrogate().derivative(np.array([np.nan]))
+    assert as_surrogate(("boxcar", 2)) == Surrogate("boxcar", 2.0)
