@@ -2,12 +2,13 @@
 
 >>> from refsnn import LIFParams, Network, losses, bptt, gradcheck
 """
-from . import gradcheck, losses
+from . import gradcheck, losses, reference, rnn
 from .grad.bptt import Grads, bptt
+from .grad.forward import rtrl
 from .lif import LIFParams
 from .network import Network, Trace
 from .surrogate import SURROGATES, Surrogate
 
-__all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "losses", "gradcheck",
+__all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "rtrl", "losses", "gradcheck", "reference", "rnn",
            "Surrogate", "SURROGATES"]
 __version__ = "0.1.0"

@@ -13,6 +13,12 @@ def unique_argmax(readout, gap=1e-9):
     return bool(np.all(top2[:, 1] - top2[:, 0] > gap))
 
 
+def is_active(net, trace, l):
+    """Layer ``l`` passes gradient (some surrogate slope > 0) and sends some spikes."""
+    slope = net.surrogate.derivative(trace.U[l] - net.params.threshold)
+    return bool(np.any(slope > 0) and np.any(trace.S[l] > 0))
+
+
 def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=None,
                    max_layers=3, max_neurons=20, max_T=50):
     """A random network, input and loss, conditioned so that the loss is O(1).
@@ -36,10 +42,21 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
     rec = [bool(r) for r in rng.integers(0, 2, size=n_layers)]
     net = Network.init(sizes, p, recurrent=rec, surrogate=(sg, rng.uniform(2, 20)), rng=rng,
                        gain=rng.uniform(3, 10))
-    T = int(rng.integers(5, max_T + 1))
+    # an input needs 2 steps per layer (I then U) to reach the readout
+    T = max(int(rng.integers(5, max_T + 1)), 2 * (n_layers + 1) + 4)
     B = int(rng.integers(1, 4))
     x = (rng.random((B, T, sizes[0])) < rng.uniform(0.05, 0.3)).astype(float)
     spike = spike or ("soft", "hard")[int(rng.integers(2))]
+    for _ in range(12):  # a silent layer would make every check vacuous: scale its drive up
+        tr = net.simulate(x, spike=spike)
+        silent = [l for l in range(n_layers) if not is_active(net, tr, l)]
+        if not silent:
+            break
+        for l in silent:  # (negative drive cannot be scaled into activity)
+            net.W[l] = 1.3 * np.abs(net.W[l])
+    else:  # still silent (or saturated past a narrow surrogate): a deterministic redraw
+        return random_problem(seed + 1000, spike, reset, detach_reset, surrogate, max_layers,
+                              max_neurons, max_T)
     peak = np.abs(net.simulate(x, spike=spike).readout).max()
     if peak > 0:
         net.W[-1] *= 2.0 / peak

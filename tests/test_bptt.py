@@ -22,6 +22,9 @@ def test_bptt_vs_finite_differences_random_networks(seed):
     net, x, loss, target, spike, info = random_problem(seed)
     report = gradcheck.check_network(net, x, loss, target, spike=spike, n_samples=6, rng=seed)
     assert report.passed, f"{info}\n{report}"
+    tr = net.simulate(x, spike=spike)
+    grads = bptt(net, tr, loss(tr.readout, target)[1])
+    assert np.any(grads.W[0] != 0), f"vacuous draw: no gradient reaches the first layer {info}"
     assert report.skipped == 0, f"{info}\n{report}"
 
 

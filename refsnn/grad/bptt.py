@@ -111,19 +111,31 @@ def _backprop_to_input(gI, W):
 
 
 def check_trace(net, trace):
-    """Raise ValueError if ``trace`` was not produced by a network of ``net``'s shape."""
+    """Raise ValueError unless ``trace`` has every array a network of ``net``'s shape records.
+
+    The kernels read ``x, I, U, S, readout_I, readout`` without bounds checks, so each shape is
+    checked here, before any kernel runs.
+    """
     net.check_weights()
-    if len(trace.U) != net.n_hidden_layers:
-        raise ValueError(f"trace has {len(trace.U)} hidden layers, network has "
-                         f"{net.n_hidden_layers}")
-    B, T, _ = trace.x.shape
-    for l, U in enumerate(trace.U):
-        if U.shape != (B, T, net.sizes[l + 1]):
-            raise ValueError(f"trace.U[{l}] has shape {U.shape}, expected "
-                             f"{(B, T, net.sizes[l + 1])}")
-    if trace.readout.shape != (B, T, net.sizes[-1]):
-        raise ValueError(f"trace.readout has shape {trace.readout.shape}, expected "
-                         f"{(B, T, net.sizes[-1])}")
+    x = np.asarray(trace.x)
+    if x.ndim != 3 or x.shape[2] != net.sizes[0]:
+        raise ValueError(f"trace.x has shape {x.shape}, expected (batch, time, {net.sizes[0]})")
+    B, T, _ = x.shape
+    for name in ("I", "U", "S"):
+        arrs = getattr(trace, name)
+        if len(arrs) != net.n_hidden_layers:
+            raise ValueError(f"trace.{name} has {len(arrs)} hidden layers, network has "
+                             f"{net.n_hidden_layers}")
+        for l, a in enumerate(arrs):
+            if np.shape(a) != (B, T, net.sizes[l + 1]):
+                raise ValueError(f"trace.{name}[{l}] has shape {np.shape(a)}, expected "
+                                 f"{(B, T, net.sizes[l + 1])}")
+    for name in ("readout_I", "readout"):
+        if np.shape(getattr(trace, name)) != (B, T, net.sizes[-1]):
+            raise ValueError(f"trace.{name} has shape {np.shape(getattr(trace, name))}, "
+                             f"expected {(B, T, net.sizes[-1])}")
+    if trace.spike not in ("hard", "soft"):
+        raise ValueError(f"trace.spike must be 'hard' or 'soft', got {trace.spike!r}")
 
 
 def check_readout_grad(d_readout, trace, name="d_readout"):

@@ -1,0 +1,450 @@
+r"""Grader of the exercises: the gradcheck contract (DESIGN §6) run on the student's function.
+
+For ``lif_bptt`` the student's ``layer_backward`` is used for every hidden layer of a set of
+small networks (:data:`CONFIGS`: one or two hidden layers, with and without ``V``, every reset
+mode, ``detach_reset`` on and off, soft and hard spikes, several surrogates); the readout's
+backward pass is the library's. The resulting gradient goes through
+:func:`refsnn.gradcheck.check_network`, i.e. finite differences of the smooth model (soft
+spikes, exact reset) or of the frozen-spike model (hard spikes or a detached reset), on every
+weight entry. The verdict is that contract and nothing else.
+
+When it fails, :func:`diagnose` looks at *which* networks and *which* parameters disagree
+and finds the smallest named group of networks (:data:`GROUPS`: "reset subtract/zero with the
+exact reset", "recurrent networks", "hard spikes", ...) that contains every failing one; each
+group carries the hint for the mistake that breaks exactly that group (a forgotten reset term
+breaks exactly the networks with an exact reset, a transposed ``V`` exactly the recurrent
+ones, a wrong time index all of them).
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import gradcheck, lif, losses
+from ..grad.bptt import Grads, _backprop_to_input, _outer_sum
+from ..grad.bptt import layer_backward as _layer_backward_kernel
+from ..lif import LIFParams
+from ..network import Network
+
+_EMPTY = np.zeros((0, 0))
+
+START, END = "# ---- YOUR CODE START ----", "# ---- YOUR CODE END ----"
+
+
+# ---------------------------------------------------------------------- the test networks
+@dataclass(frozen=True)
+class Config:
+    """One network of the check (all tiny: every weight entry is checked)."""
+
+    spike: str
+    reset: str
+    detach: bool
+    recurrent: bool
+    sizes: tuple = (3, 4, 2)
+    surrogate: tuple = ("superspike", 5.0)
+    seed: int = 3
+    T: int = 15
+
+    @property
+    def layers(self) -> int:
+        return len(self.sizes) - 2
+
+    def describe(self) -> str:
+        sizes = "-".join(map(str, self.sizes))
+        reset = self.reset + (" detached" if self.detach and self.reset != "none" else "")
+        return (f"{sizes:<8}{'V' if self.recurrent else '-':<3}{self.spike:<6}"
+                f"{reset:<18}{self.surrogate[0]}")
+
+    def summary(self) -> str:
+        return (f"sizes {'-'.join(map(str, self.sizes))}, {'with' if self.recurrent else 'no'} "
+                f"V, {self.spike} spikes, reset={self.reset}, detach_reset={self.detach}, "
+                f"{self.surrogate[0]} surrogate")
+
+    def build(self):
+        """``(net, x, target)``: net rescaled so that |readout| <= 1, target an MSE trace."""
+        p = LIFParams(alpha=0.8, beta=0.9, reset=self.reset, detach_reset=self.detach)
+        net = Network.init(list(self.sizes), p, recurrent=self.recurrent,
+                           surrogate=self.surrogate, rng=self.seed, gain=12.0)
+        rng = np.random.default_rng(self.seed + 1)
+        x = (rng.random((2, self.T, self.sizes[0])) < 0.3).astype(float)
+        readout = net.simulate(x, spike=self.spike).readout
+        net.W[-1] *= 1.0 / np.abs(readout).max()
+        target = rng.normal(size=readout.shape)
+        return net, x, target
+
+
+#: The networks of the ``lif_bptt`` check, chosen so that each typical mistake breaks a
+#: recognisable group of them (see GROUPS).
+CONFIGS = (
+    Config("soft", "subtract", False, False),
+    Config("soft", "zero", False, False),
+    Config("soft", "none", False, False),
+    Config("soft", "subtract", False, True, surrogate=("sigmoid", 4.0)),
+    Config("soft", "zero", False, True),
+    Config("soft", "zero", True, True),
+    Config("hard", "subtract", False, True),
+    Config("hard", "subtract", True, True, surrogate=("sigmoid", 4.0)),
+    Config("hard", "zero", False, False),
+    Config("hard", "none", False, True),
+    Config("soft", "subtract", False, True, sizes=(3, 4, 3, 2), seed=5),
+)
+
+EXACT_RESET = "fails only for reset=subtract/zero with detach_reset=False"
+
+#: (pattern, predicate on Config, hint). diagnose() picks the smallest group that contains
+#: every failing network: each typical mistake breaks exactly one of these groups.
+GROUPS = (
+    ("fails only for the two-layer network",
+     lambda c: c.layers == 2,
+     "only the two-layer network disagrees, so your dW and dV are right but the error you "
+     "send down is not: gS_in[n] = W^T gI[n+1] (gI[:, n+1] @ W in batch form) and "
+     "gS_in[T-1] = 0. The one-layer networks never use gS_in."),
+    ("fails only for reset=subtract with detach_reset=False",
+     lambda c: c.reset == "subtract" and not c.detach,
+     "the subtract reset U[n+1] = ... - theta S[n] puts dU[n+1]/dS[n] gU[n+1] = "
+     "-theta gU[n+1] into gS[n]: check it is there, its sign, and that it uses gU[n+1]."),
+    ("fails only for reset=zero with detach_reset=False",
+     lambda c: c.reset == "zero" and not c.detach,
+     "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts the reset term "
+     "dU[n+1]/dS[n] gU[n+1] = -(beta U[n] + I[n]) gU[n+1] into gS[n]."),
+    ("fails only for detach_reset=True",
+     lambda c: c.detach and c.reset != "none",
+     "with detach_reset=True the reset carries no gradient: leave the dU[n+1]/dS[n] term "
+     "out of gS[n] (but keep the (1 - S[n]) factors of the zero reset)."),
+    ("fails only for reset=zero",
+     lambda c: c.reset == "zero",
+     "check the (1 - S[n]) factors of the zero reset: dU[n+1]/dU[n] = beta (1 - S[n]) and "
+     "dU[n+1]/dI[n] = 1 - S[n]; they stay with detach_reset=True."),
+    (EXACT_RESET,
+     lambda c: c.reset != "none" and not c.detach,
+     "the reset term dU[n+1]/dS[n] gU[n+1] of gS[n] is missing or wrong: -theta gU[n+1] "
+     "for reset='subtract', -(beta U[n] + I[n]) gU[n+1] for reset='zero', nothing when "
+     "params.detach_reset is True."),
+    ("fails only for the soft model",
+     lambda c: c.spike == "soft",
+     "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself (never a "
+     "thresholded copy such as S > 0) and take F' from surrogate.derivative(U - theta)."),
+    ("fails only for hard spikes",
+     lambda c: c.spike == "hard",
+     "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: the "
+     "surrogate derivative is surrogate.derivative(U[n] - theta)."),
+    ("fails only for the sigmoid surrogate",
+     lambda c: c.surrogate[0] != "superspike",
+     "use surrogate.derivative(U - theta) rather than the formula of one surrogate."),
+    ("fails only for recurrent networks (with V)",
+     lambda c: c.recurrent,
+     "your V gradient disagrees, and W with it: did you include V^T gI[n+1] in gS[n]? In "
+     "batch form it is gI[:, n+1] @ V (not @ V.T: V is (post, pre))."),
+    ("fails for every network (every reset mode, soft and hard spikes)",
+     lambda c: True,
+     "every entry is off: check the one-step delay: I[n+1] depends on S_in[n] (and S[n]), "
+     "so dW = sum_n gI[n+1] S_in[n]^T pairs gI[:, 1:] with S_in[:, :-1]. Then the recursion: "
+     "gU[n] needs F'(U[n] - theta) of the same step as gS[n] and gU[n+1] of the next; "
+     "gI[n] = alpha gI[n+1] + dU[n+1]/dI[n] gU[n+1] (alpha for the current, beta for the "
+     "membrane)."),
+)
+
+#: hints by which *kind* of weight disagrees (they override the group's hint)
+ONLY_DV = ("only your dV disagrees (dW agrees, so your gI recursion is right): "
+           "dV = sum_n gI[n+1] S[n]^T, post x pre, the layer's own spikes one step before the "
+           "current they drive.")
+ONLY_DW = ("only your dW disagrees (dV agrees, so your gI recursion is right): check the "
+           "one-step delay: I[n+1] depends on S_in[n], so dW = sum_n gI[n+1] S_in[n]^T pairs "
+           "gI[:, 1:] with S_in[:, :-1].")
+
+
+# ---------------------------------------------------------------------- the student's file
+class NotImplementedYet(Exception):
+    """The student's function still raises NotImplementedError."""
+
+
+class StudentError(Exception):
+    """The student's function crashed or returned something unusable; ``hints`` explain."""
+
+    def __init__(self, message, hints=()):
+        super().__init__(message)
+        self.hints = list(hints)
+
+
+def load_function(path, name):
+    """Import ``name`` from the Python file ``path``; StudentError with a readable message."""
+    path = os.path.abspath(path)
+    if not os.path.isfile(path):
+        raise StudentError(f"no such file: {path}")
+    mod_name = f"_refsnn_student_{abs(hash(path))}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise StudentError(f"{path} does not compile: {exc.msg} (line {exc.lineno})") from None
+    except Exception as exc:  # an import in the student's file failed, etc.
+        raise StudentError(f"importing {path} failed: {_where(exc, path)}") from None
+    fn = getattr(module, name, None)
+    if not callable(fn):
+        raise StudentError(f"{path} defines no function {name}(...)")
+    return fn
+
+
+def _where(exc, path):
+    """``Type: message`` and the last line of the student's file in the traceback."""
+    msg = f"{type(exc).__name__}: {exc}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if os.path.abspath(f.filename) == path]
+    if frames:
+        f = frames[-1]
+        msg += f"\n    at line {f.lineno} of {os.path.basename(path)}: {f.line}"
+    return msg
+
+
+# ---------------------------------------------------------------------- the network gradient
+def readout_backward(net, trace, d_readout):
+    """The library's adjoint of the non-spiking readout: returns ``gI_o`` ``(B, T, n_out)``."""
+    p, sg = net.params, net.surrogate
+    gI = np.empty_like(d_readout)
+    gU = np.empty_like(d_readout)
+    zeros = np.zeros_like(d_readout)
+    _layer_backward_kernel(trace.readout_I, trace.readout, zeros, _EMPTY, False, p.alpha,
+                           p.beta, p.threshold, lif.RESET_NONE, True, lif.SPIKE_NONE, sg.code,
+                           sg.scale, zeros, np.ascontiguousarray(d_readout, dtype=np.float64),
+                           gI, gU)
+    return gI
+
+
+def _check_output(out, name, l, shapes):
+    if not isinstance(out, tuple) or len(out) != 3:
+        raise StudentError(f"{name} must return the tuple (dW, dV, gS_in), got "
+                           f"{type(out).__name__}" + (f" of length {len(out)}"
+                                                      if isinstance(out, tuple) else ""))
+    result = []
+    for label, value, shape in zip(("dW", "dV", "gS_in"), out, shapes):
+        where = f"{label} of hidden layer {l + 1}"
+        if shape is None:
+            if value is not None:
+                raise StudentError(f"{where}: V is None (no recurrence), so dV must be None")
+            result.append(None)
+            continue
+        if value is None:
+            raise StudentError(f"{where} is None" + (", but the layer has a recurrent V"
+                                                     if label == "dV" else ""))
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != shape:
+            hints = []
+            if arr.shape == shape[::-1]:
+                hints.append(f"{label} is transposed: weights are (post, pre), so "
+                             f"d{label[1:]} = sum_n gI[n+1] {'S_in' if label == 'dW' else 'S'}"
+                             f"[n]^T has shape {shape}")
+            raise StudentError(f"{where} has shape {arr.shape}, expected {shape}", hints)
+        if not np.all(np.isfinite(arr)):
+            raise StudentError(f"{where} contains NaN or inf")
+        result.append(arr)
+    return result
+
+
+def wrap(student_fn, name="layer_backward", path=""):
+    """Turn a one-layer ``layer_backward`` into a network gradient ``(net, trace, d) -> Grads``.
+
+    The student's function gets copies of the trace (it may scribble on them) and is called for
+    every hidden layer from the top down, each layer's ``gS_in`` becoming the ``gS_ext`` of the
+    layer below; the readout's gradient is the library's.
+    """
+    def grad_fn(net, trace, d_readout):
+        L = net.n_hidden_layers
+        gW, gV = [None] * (L + 1), [None] * L
+        gI_o = readout_backward(net, trace, d_readout)
+        gW[L] = _outer_sum(gI_o, trace.S[L - 1])
+        gS_ext = _backprop_to_input(gI_o, net.W[L])
+        for l in range(L - 1, -1, -1):
+            S_in = trace.S[l - 1] if l > 0 else trace.x
+            V = net.V[l]
+            args = [a.copy() for a in (trace.I[l], trace.U[l], trace.S[l], S_in, net.W[l])]
+            args += [None if V is None else V.copy(), net.params, net.surrogate, gS_ext.copy()]
+            try:
+                out = student_fn(*args)
+            except NotImplementedError:
+                raise NotImplementedYet() from None
+            except Exception as exc:
+                hints = []
+                if isinstance(exc, ValueError) and any(
+                        k in str(exc) for k in ("matmul", "shape", "broadcast", "align")):
+                    hints.append("a shape error next to a weight usually means a transposed "
+                                 "weight. W is (N, N_in) = (post, pre) and V is (N, N); in "
+                                 "batch form W^T gI[n+1] is gI[:, n+1] @ W (shape (B, N_in)) "
+                                 "and V^T gI[n+1] is gI[:, n+1] @ V.")
+                if isinstance(exc, IndexError):
+                    hints.append("an index error in the time loop: arrays have T steps "
+                                 "0..T-1, and gI[T] = gU[T] = 0 is the value *after* the "
+                                 "last step (allocate T + 1 steps or treat n = T-1 apart).")
+                raise StudentError(f"{name} raised {_where(exc, path)}", hints) from None
+            dW, dV, gS = _check_output(out, name, l, (net.W[l].shape,
+                                                      None if V is None else V.shape,
+                                                      S_in.shape))
+            gW[l], gV[l] = dW, dV
+            gS_ext = np.ascontiguousarray(gS)
+        return Grads(W=gW, V=gV)
+
+    grad_fn.__name__ = name
+    return grad_fn
+
+
+# ---------------------------------------------------------------------- grading
+def param_label(pname, layers):
+    """``W[0]`` -> ``W1`` (hidden layer 1), ``W[L]`` -> ``Wout``, ``V[0]`` -> ``V1``."""
+    kind, l = pname[0], int(pname[2:-1])
+    if kind == "W" and l == layers:
+        return "Wout"
+    return f"{kind}{l + 1}"
+
+
+COLUMNS = ("W1", "V1", "W2", "V2", "Wout")
+PARAM_NAMES = {"W1": "your dW, hidden layer 1", "V1": "your dV, hidden layer 1",
+               "W2": "your dW, hidden layer 2", "V2": "your dV, hidden layer 2",
+               "Wout": "readout, the library's"}
+
+
+@dataclass
+class Result:
+    """Outcome of a grading run; ``status`` in passed / failed / not_implemented / error."""
+
+    status: str
+    text: str
+    reports: list = field(default_factory=list)
+    failing: dict = field(default_factory=dict)
+    hints: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def diagnose(configs, failing):
+    """Lines of diagnosis from the pattern of failures.
+
+    ``failing`` maps the index of each failing config to the set of parameter labels
+    (``W1``, ``V1``, ...) that disagree there.
+    """
+    bad = [configs[i] for i in failing]
+    counts = {}
+    for labels in failing.values():
+        for lab in labels:
+            counts[lab] = counts.get(lab, 0) + 1
+    lines = ["disagreeing parameters: " + ", ".join(
+        f"{c} ({PARAM_NAMES[c]}) in {counts[c]} network(s)" for c in COLUMNS if c in counts)]
+    size, pattern, hint = min(((sum(map(pred, configs)), name, hint)
+                               for name, pred, hint in GROUPS if all(map(pred, bad))),
+                              key=lambda t: t[0])
+    if pattern == EXACT_RESET and len(bad) < size:
+        pattern = "fails only for some networks with reset=subtract/zero, detach_reset=False"
+    kinds = {lab[0] for lab in counts}
+    if kinds == {"V"}:
+        hint = ONLY_DV
+    elif kinds == {"W"} and any(configs[i].recurrent for i in failing):
+        hint = ONLY_DW
+    lines.append(f"pattern: {pattern} ({len(bad)} of {len(configs)} networks)")
+    lines.append(f"hint: {hint}")
+    return lines
+
+
+def _error(out, finish, exc, k, cfg):
+    print(f"\nERROR on network {k + 1} ({cfg.summary()}):\n  {exc}",
+          file=out)
+    for h in exc.hints:
+        print(f"hint: {h}", file=out)
+    return finish("error", hints=exc.hints)
+
+
+def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=False, fn=None):
+    """Grade the function ``name`` of the file ``path`` (or the callable ``fn``).
+
+    Returns a :class:`Result`; ``result.text`` is what ``python -m refsnn.exercises check``
+    prints.
+    """
+    t0 = time.perf_counter()
+    out = io.StringIO()
+    if fn is None:
+        path = os.path.abspath(path)
+        source = path
+    else:
+        path = os.path.abspath(getattr(getattr(fn, "__code__", None), "co_filename", ""))
+        source = f"{fn.__module__}.{fn.__qualname__}"
+    print(f"lif_bptt: grading {name} from {source}", file=out)
+
+    def finish(status, **kw):
+        res = Result(status, "", **kw)
+        res.seconds = time.perf_counter() - t0
+        print(f"({res.seconds:.1f} s)", file=out)
+        res.text = out.getvalue()
+        return res
+
+    if fn is None:
+        try:
+            fn = load_function(path, name)
+        except StudentError as exc:
+            print(f"ERROR: {exc}", file=out)
+            return finish("error")
+    grad_fn = wrap(fn, name, path)
+
+    # a first call before the table: a stub or a crash gets a message, not a half table
+    net, x, target = configs[0].build()
+    trace = net.simulate(x, spike=configs[0].spike)
+    try:
+        grad_fn(net, trace, losses.mse(trace.readout, target)[1])
+    except NotImplementedYet:
+        print(f"NOT IMPLEMENTED YET: {name} in {source} still raises NotImplementedError.\n"
+              f"Write your code between the markers\n    {START}\n    {END}\n(the task "
+              "is in the file's docstring, or run `python -m refsnn.exercises show lif_bptt`).",
+              file=out)
+        return finish("not_implemented")
+    except StudentError as exc:
+        return _error(out, finish, exc, 0, configs[0])
+
+    print(f"Your {name} for every hidden layer (the readout's gradient is the library's) "
+          f"vs finite differences,\nevery weight entry, max relative error per parameter "
+          f"(tolerance {gradcheck.FD_TOL:.0e}):", file=out)
+    header = (f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}{'reset':<18}{'surrogate':<11}"
+              + "".join(f"{c:>10}" for c in COLUMNS) + "  verdict")
+    print(header, file=out)
+    reports, failing = [], {}
+    for k, cfg in enumerate(configs):
+        net, x, target = cfg.build()
+        try:
+            rep = gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn,
+                                          spike=cfg.spike)
+        except (NotImplementedYet, StudentError) as exc:
+            if isinstance(exc, NotImplementedYet):  # raised only for some networks
+                exc = StudentError(f"{name} raised NotImplementedError")
+            return _error(out, finish, exc, k, cfg)
+        reports.append(rep)
+        errs = {param_label(r.name, cfg.layers): r for r in rep.rows}
+        cells = "".join(f"{errs[c].max_rel_error:>10.1e}" if c in errs else f"{'-':>10}"
+                        for c in COLUMNS)
+        print(f"{k + 1:>2}  {cfg.describe():<46}{cells}  {'ok' if rep.passed else 'FAIL'}",
+              file=out)
+        if not rep.passed:
+            failing[k] = {param_label(r.name, cfg.layers) for r in rep.rows if not r.passed}
+        if verbose:
+            print(rep, file=out)
+    print("(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, computed "
+          "by the library)", file=out)
+    if not failing:
+        worst = max(r.max_rel_error for r in reports)
+        print(f"PASSED: all {len(configs)} networks agree with finite differences "
+              f"(max relative error {worst:.1e}).", file=out)
+        return finish("passed", reports=reports)
+    print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with finite "
+          "differences.", file=out)
+    hints = diagnose(configs, failing)
+    for line in hints:
+        print(line, file=out)
+    first = min(failing)
+    print(f"\nfirst failing network ({first + 1}) entry by entry, in the library's names "
+          "(W[0] = W1, V[0] = V1, the last W = Wout):", file=out)
+    print(reports[first], file=out)
+    return finish("failed", reports=reports, failing=failing, hints=hints)

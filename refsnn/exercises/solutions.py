@@ -1,0 +1,64 @@
+"""Solutions of the exercises.
+
+``layer_backward`` is *the library's own implementation*: the compiled adjoint kernel of
+:mod:`refsnn.grad.bptt` (which the test suite proves against finite differences), wrapped in
+the exercise's signature. ``layer_backward_numpy`` is the same computation written the way the
+stub :mod:`refsnn.exercises.lif_bptt` asks for it, in plain NumPy between the same markers (the
+tests fill the stub with it and mutate it into typical mistakes).
+"""
+import numpy as np
+
+from .. import lif
+from ..grad.bptt import _backprop_to_input, _outer_sum
+from ..grad.bptt import layer_backward as _layer_backward_kernel
+
+_EMPTY = np.zeros((0, 0))
+
+
+def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
+    """The library's adjoint recursion for one hidden layer (signature of the exercise).
+
+    Hard and soft spikes share the backward pass (both use ``F'``), so the kernel's spike
+    code is simply "hard".
+    """
+    gI = np.empty_like(U)
+    gU = np.empty_like(U)
+    _layer_backward_kernel(I, U, S, _EMPTY if V is None else V, V is not None,
+                           params.alpha, params.beta, params.threshold, params.reset_code,
+                           params.detach_reset, lif.SPIKE_HARD, surrogate.code,
+                           surrogate.scale, np.ascontiguousarray(gS_ext, dtype=np.float64),
+                           np.zeros_like(U), gI, gU)
+    dW = _outer_sum(gI, S_in)
+    dV = None if V is None else _outer_sum(gI, S)
+    return dW, dV, _backprop_to_input(gI, W)
+
+
+def layer_backward_numpy(I, U, S, S_in, W, V, params, surrogate, gS_ext):
+    """The stub of :mod:`refsnn.exercises.lif_bptt` filled in (see its docstring)."""
+    B, T, N = U.shape
+    theta, alpha, beta = params.threshold, params.alpha, params.beta
+    # ---- YOUR CODE START ----
+    sg = surrogate.derivative(U - theta)                  # F'(U[n] - theta), (B, T, N)
+    zero = params.reset == "zero"
+    keep = 1.0 - S if zero else np.ones_like(S)           # dU[n+1]/dI[n]
+    if params.detach_reset or params.reset == "none":
+        dU_dS = np.zeros_like(U)
+    elif zero:
+        dU_dS = -(beta * U + I)
+    else:
+        dU_dS = -theta * np.ones_like(U)
+    gI = np.zeros((B, T + 1, N))                          # gI[:, T] = gU[:, T] = 0
+    gU = np.zeros((B, T + 1, N))
+    for n in range(T - 1, -1, -1):
+        gS = gS_ext[:, n] + dU_dS[:, n] * gU[:, n + 1]
+        if V is not None:
+            gS = gS + gI[:, n + 1] @ V                    # V^T gI[n+1] for every sample
+        gU[:, n] = sg[:, n] * gS + beta * keep[:, n] * gU[:, n + 1]
+        gI[:, n] = alpha * gI[:, n + 1] + keep[:, n] * gU[:, n + 1]
+    # the weights act one step later: I[n+1] depends on S_in[n] and S[n]
+    dW = np.einsum("bni,bnj->ij", gI[:, 1:T], S_in[:, :T - 1])
+    dV = None if V is None else np.einsum("bni,bnj->ij", gI[:, 1:T], S[:, :T - 1])
+    gS_in = np.zeros_like(S_in)
+    gS_in[:, :T - 1] = gI[:, 1:T] @ W                     # W^T gI[n+1]
+    # ---- YOUR CODE END ----
+    return dW, dV, gS_in

@@ -1,0 +1,395 @@
+r"""Exact forward-mode gradients (real-time recurrent learning, RTRL) of the LIF network.
+
+The same derivative as :func:`refsnn.grad.bptt.bptt`, derived the other way round: instead of
+adjoints propagated backwards from the end of the sequence, the *sensitivities* of every state
+variable with respect to every parameter are propagated forwards, step by step, next to the
+network, and the loss gradient is accumulated online. Nothing of length ``T`` is stored.
+
+Sensitivity equations
+---------------------
+For one parameter entry :math:`\theta` (any :math:`W^{(m)}_{ij}`, :math:`V^{(m)}_{ij}`, or an
+entry of the readout :math:`W_o = W^{(L+1)}`) write :math:`\partial X = dX/d\theta` (total
+derivative), :math:`s'^{(l)}_k[n] = F'(U^{(l)}_k[n] - \vartheta)` (the surrogate derivative,
+DESIGN §5) and :math:`\partial S^{(0)} = 0` (the input does not depend on the weights).
+State starts at zero, :math:`\partial I[0] = \partial U[0] = 0`, and for ``n = 0..T-2``,
+differentiating Eqs. 7-8 (tutorial, arXiv numbering) exactly:
+
+.. math::
+
+    \partial S^{(l)}_k[n] &= s'^{(l)}_k[n]\; \partial U^{(l)}_k[n] \\
+    \partial I^{(l)}_k[n+1] &= \alpha\, \partial I^{(l)}_k[n]
+        + \sum_{k'} W^{(l)}_{kk'}\, \partial S^{(l-1)}_{k'}[n]
+        + \sum_{k'} V^{(l)}_{kk'}\, \partial S^{(l)}_{k'}[n]
+        + \underbrace{\delta_{lm}\, \delta_{ki}\, S^{(l-1)}_j[n]}_{\theta = W^{(m)}_{ij}}
+        \;\text{or}\;
+        \underbrace{\delta_{lm}\, \delta_{ki}\, S^{(l)}_j[n]}_{\theta = V^{(m)}_{ij}} \\
+    \partial U^{(l)}_k[n+1] &= \beta\, \partial U^{(l)}_k[n] + \partial I^{(l)}_k[n]
+        - \vartheta\, \partial S^{(l)}_k[n]
+        &\text{reset="subtract"} \\
+    \partial U^{(l)}_k[n+1] &= \big(\beta\, \partial U^{(l)}_k[n] + \partial I^{(l)}_k[n]\big)
+        \big(1 - S^{(l)}_k[n]\big)
+        - \big(\beta U^{(l)}_k[n] + I^{(l)}_k[n]\big)\, \partial S^{(l)}_k[n]
+        &\text{reset="zero"} \\
+    \partial U^{(l)}_k[n+1] &= \beta\, \partial U^{(l)}_k[n] + \partial I^{(l)}_k[n]
+        &\text{reset="none"}
+
+With ``detach_reset=True`` the terms containing :math:`\partial S^{(l)}_k[n]` in the membrane
+equations are dropped, while the forward *value* of the reset still acts (the factor
+:math:`1 - S[n]` of the zero reset stays). These are the rows of the partial-derivative table
+in :mod:`refsnn.grad.bptt`, applied forwards. The readout is layer ``L+1`` with
+:math:`S_o \equiv 0` (so no ``V``, no reset, :math:`s' = 0`), its source term for
+:math:`\theta = (W_o)_{ij}` is :math:`\delta_{ki} S^{(L)}_j[n]`, and the gradient is accumulated
+online, reading ``d_readout[:, n]`` only at step ``n``:
+
+.. math::
+
+    \frac{\partial L}{\partial \theta} = \sum_b \sum_{n=0}^{T-1} \sum_k
+        \frac{\partial L}{\partial U_{o,k}[n]}\; \partial U_{o,k}[n].
+
+Relation to the tutorial's Eq. 12
+---------------------------------
+Eq. 12 (journal Eq. 8) is the same recursion for the generic RNN of Box 1, with one state
+variable per neuron: :math:`P^{(l,m)}_{ijk}[n] = \partial y^l_k[n] / \partial W^m_{ij}`, see
+:func:`refsnn.rnn.forward_eq12`. In the corrected form (``docs/errata.md``)
+
+.. math::
+
+    P^{(l,m)}_{ijk}[n] = \sigma'(a^l_k[n]) \Big( \sum_{k'} V^l_{kk'} P^{(l,m)}_{ijk'}[n-1]
+        + \sum_{k'} W^l_{kk'} P^{(l-1,m)}_{ijk'}[n-1]
+        + \delta_{lm}\, \delta_{ik}\, y^{l-1}_j[n-1] \Big)
+
+the bracket is exactly the non-leak part of :math:`\partial I^{(l)}_k[n+1]` above (weights
+indexed by the neuron ``k`` whose sensitivity is propagated, source
+:math:`\delta_{lm}\delta_{ik}` times the presynaptic activity ``j``; the printed form has
+:math:`V^l_{ij'}, W^l_{ij'}` and :math:`\delta_{lm} y^{l-1}_i[n-1]`), and
+:math:`P = \partial S = s' \partial U`. The LIF neuron adds two leaky state variables, so each
+``P`` becomes a pair of tensors :math:`(\partial I, \partial U)` per (layer, parameter) pair,
+with the leaks :math:`\alpha, \beta` and the reset terms in the recursion; the ``Q`` tensors of
+the recurrent weights (not printed: "computed in a similar fashion") are the same recursion with
+the source :math:`\delta_{lm}\delta_{ik} S^{(l)}_j[n]`.
+
+Cost
+----
+Per sample, the sensitivity of every neuron of layer ``l >= m`` to every entry of a parameter
+of layer ``m`` is held: :math:`2 N_l P_m` numbers for a parameter with :math:`P_m` entries, i.e.
+memory :math:`O(N^3)` per layer pair (the :math:`N^2` entries of an :math:`N \times N` ``V``
+times ``N`` neurons), :math:`O(L^2 N^3)` in all (times the batch size ``B``), independent of
+``T``. Each step multiplies every sensitivity by ``W`` and ``V``: time :math:`O(N^4)` per step
+and layer pair, :math:`O(B L^2 N^4 T)` in all. BPTT costs :math:`O(B L N^2 T)` time but
+:math:`O(B L N T)` memory (the recorded trace and its adjoints). RTRL is the exact, online,
+``T``-independent-memory alternative that e-prop and SuperSpike approximate.
+
+Kernels (Numba, plain loops, modes as integer codes like :mod:`refsnn.lif`): one sensitivity
+step per (layer, parameter) pair, the surrogate slopes of a layer at one step, the online
+accumulation of the gradient, and, when ``rtrl`` is given the input rather than a trace, one
+forward step of a layer (the same arithmetic as :func:`refsnn.lif.layer_forward`).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .. import lif
+from ..lif import RESET_SUBTRACT, RESET_ZERO, membrane_update, spike_fn, spike_grad
+from ..network import Network, Trace, validate_input
+from .bptt import Grads, check_readout_grad, check_trace
+
+#: source-term codes of :func:`sensitivity_step`
+SRC_NONE, SRC_W, SRC_V = range(3)
+
+_EMPTY2 = np.zeros((0, 0))
+_EMPTY3 = np.zeros((0, 0, 0))
+
+
+# ---------------------------------------------------------------------------- kernels
+@numba.njit(cache=True)
+def slopes(U, n, theta, spike, sg_code, sg_scale, out):
+    """``out[b, k] = F'(U[b, n, k] - theta)`` (0 for a non-spiking layer); ``out`` is ``(B, N)``."""
+    B, _, N = U.shape
+    for b in range(B):
+        for k in range(N):
+            out[b, k] = spike_grad(spike, sg_code, sg_scale, U[b, n, k] - theta)
+
+
+@numba.njit(cache=True)
+def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, U, S, n,
+                     alpha, beta, theta, reset, detach_reset, source, src, n_src):
+    r"""Advance the sensitivities of one layer to one parameter block from step ``n`` to ``n+1``.
+
+    ``dI, dU``: ``(B, P, N)``, sensitivities of this layer's ``I[n], U[n]`` to the ``P``
+    entries of the block, overwritten with those of step ``n+1`` (module docstring).
+    ``dU_below``: ``(B, P, N_below)``, the layer below at step ``n`` (``has_below``; false for
+    the block's own layer, whose input does not depend on the block). ``sp, sp_below``:
+    ``(B, N)``, ``(B, N_below)`` surrogate slopes at step ``n``. ``I, U, S``: this layer's
+    forward values, read at ``[b, n]`` (only by the zero reset; the readout passes an
+    empty ``S``). ``source``: ``SRC_W``/``SRC_V`` if the block is this layer's ``W``/``V``, whose
+    entry ``(i, j)`` (flat ``p = i * N_src + j``) adds the presynaptic ``src[b, n_src, j]`` to
+    ``dI_i[n+1]``.
+    """
+    B, P, N = dU.shape
+    Nb = W.shape[1]
+    ds = np.empty(N)
+    dsb = np.empty(Nb)
+    act = np.empty(N, dtype=np.int64)  # neurons with a non-zero slope (others have dS = 0)
+    actb = np.empty(Nb, dtype=np.int64)
+    for b in range(B):
+        na = 0
+        for k in range(N):
+            if sp[b, k] != 0.0:
+                act[na] = k
+                na += 1
+        nab = 0
+        if has_below:
+            for k in range(Nb):
+                if sp_below[b, k] != 0.0:
+                    actb[nab] = k
+                    nab += 1
+        for p in range(P):
+            for k in range(N):
+                ds[k] = sp[b, k] * dU[b, p, k]
+            for a in range(nab):
+                k = actb[a]
+                dsb[k] = sp_below[b, k] * dU_below[b, p, k]
+            # Eq. 8 and its reset variants, differentiated (uses dI[n] before it is advanced)
+            for k in range(N):
+                du = beta * dU[b, p, k] + dI[b, p, k]
+                if reset == RESET_ZERO:
+                    du *= 1.0 - S[b, n, k]
+                    if not detach_reset:
+                        du -= (beta * U[b, n, k] + I[b, n, k]) * ds[k]
+                elif reset == RESET_SUBTRACT and not detach_reset:
+                    du -= theta * ds[k]
+                dU[b, p, k] = du
+            # Eq. 7 differentiated: leak, layer below through W, own spikes through V
+            for k in range(N):
+                di = alpha * dI[b, p, k]
+                for a in range(nab):
+                    k2 = actb[a]
+                    di += W[k, k2] * dsb[k2]
+                if has_V:
+                    for a in range(na):
+                        k2 = act[a]
+                        di += V[k, k2] * ds[k2]
+                dI[b, p, k] = di
+        if source != SRC_NONE:  # delta_lm delta_ki S_j[n]: entry (i, j) acts on neuron i only
+            N_src = src.shape[2]
+            for i in range(N):
+                for j in range(N_src):
+                    dI[b, i * N_src + j, i] += src[b, n_src, j]
+
+
+@numba.njit(cache=True)
+def accumulate(dU_o, d, n, g):
+    """``g[p] += sum_{b,k} d[b, n, k] dU_o[b, p, k]``: the online gradient of one block."""
+    B, P, K = dU_o.shape
+    for b in range(B):
+        for k in range(K):
+            w = d[b, n, k]
+            if w != 0.0:
+                for p in range(P):
+                    g[p] += w * dU_o[b, p, k]
+
+
+@numba.njit(cache=True)
+def spike_step(U, theta, spike, sg_code, sg_scale, S):
+    """``S[b, 0] = Theta or F(U[b, 0] - theta)`` for the running state ``(B, 1, N)``."""
+    B, _, N = U.shape
+    for b in range(B):
+        for i in range(N):
+            S[b, 0, i] = spike_fn(spike, sg_code, sg_scale, U[b, 0, i] - theta)
+
+
+@numba.njit(cache=True)
+def forward_step(S_in, n_in, W, V, has_V, alpha, beta, theta, reset, I, U, S):
+    """One step of :func:`refsnn.lif.layer_forward` on the running state ``I, U, S`` ``(B, 1, N)``
+    (in place, same arithmetic in the same order); the input is ``S_in[:, n_in]``."""
+    B, _, N = U.shape
+    N_in = W.shape[1]
+    for b in range(B):
+        for i in range(N):
+            U[b, 0, i] = membrane_update(reset, beta, theta, U[b, 0, i], I[b, 0, i], S[b, 0, i])
+            I[b, 0, i] = alpha * I[b, 0, i]
+        for j in range(N_in):
+            s = S_in[b, n_in, j]
+            if s != 0.0:
+                for i in range(N):
+                    I[b, 0, i] += W[i, j] * s
+        if has_V:
+            for j in range(N):
+                s = S[b, 0, j]
+                if s != 0.0:
+                    for i in range(N):
+                        I[b, 0, i] += V[i, j] * s
+
+
+# ---------------------------------------------------------------------------- validation
+def _f64(a):
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+class _ReadoutGrad:
+    """``dL/dU_o[n]`` at step ``n`` from an array ``(B, T, K)`` or a callable, as ``(arr, idx)``."""
+
+    def __init__(self, d_readout, shape, trace):
+        self.B, self.T, self.K = shape
+        self.fn = d_readout if callable(d_readout) else None
+        if self.fn is None:
+            if trace is not None:
+                self.d = check_readout_grad(d_readout, trace)
+            else:
+                d = np.asarray(d_readout)
+                if d.shape != shape:
+                    raise ValueError(f"d_readout must have the readout's shape {shape}, "
+                                     f"got {d.shape}")
+                self.d = _f64(d)
+                if not np.all(np.isfinite(self.d)):
+                    raise ValueError("d_readout contains NaN or inf")
+        else:
+            self.buf = np.empty((self.B, 1, self.K))
+
+    def at(self, n, readout_n):
+        if self.fn is None:
+            return self.d, n
+        g = np.asarray(self.fn(n, readout_n.copy()))
+        if g.shape != (self.B, self.K):
+            raise ValueError(f"d_readout(n, readout[:, n]) must return shape "
+                             f"{(self.B, self.K)}, got {g.shape} at step {n}")
+        self.buf[:, 0, :] = g
+        if not np.all(np.isfinite(self.buf)):
+            raise ValueError(f"d_readout returned NaN or inf at step {n}")
+        return self.buf, 0
+
+
+# ---------------------------------------------------------------------------- driver
+def rtrl(net, trace, d_readout, *, spike=None, binary_input=True) -> Grads:
+    r"""Exact forward-mode (RTRL) gradient of a loss, given ``dL/d readout``.
+
+    Same arguments and result as :func:`refsnn.grad.bptt.bptt`: for ``spike="hard"`` the
+    surrogate gradient, for ``spike="soft"`` the true gradient of the smooth model; the two
+    methods agree to rounding (DESIGN §6.2). The sensitivities are propagated forwards in time
+    (module docstring); memory is independent of ``T``.
+
+    Parameters
+    ----------
+    net : Network
+        The network (its weights must be those that produced ``trace``).
+    trace : Trace or array (B, T, n_in)
+        A recorded forward ``net.simulate(x, spike=...)``, whose ``I, U, S`` are read step by
+        step; or the input ``x`` itself, in which case the forward runs here, one step at a
+        time alongside the sensitivities, and nothing of length ``T`` is kept (online RTRL).
+    d_readout : array (B, T, n_out), or callable ``(n, readout_n) -> array (B, n_out)``
+        ``dL/dU_o[n]``, as returned by :mod:`refsnn.losses`; or a function called once per
+        step ``n = 0..T-1`` with the readout ``U_o[n]`` ``(B, n_out)`` (a copy), for losses
+        that are sums over time of per-step terms (e.g. a mean squared error to a target).
+    spike : {"hard", "soft"}, optional
+        Only with an input ``x`` (default ``"hard"``); a trace carries its own ``trace.spike``
+        (passing a different value is an error).
+    binary_input : bool
+        With an input ``x``: require it to be 0/1 (as :meth:`refsnn.Network.simulate`).
+
+    Returns
+    -------
+    Grads
+        ``grads.W[l]`` (shape of ``net.W[l]``) and ``grads.V[l]`` (``None`` where ``net.V[l]``
+        is ``None``).
+    """
+    return _rtrl(net, trace, d_readout, spike=spike, binary_input=binary_input)
+
+
+def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=False):
+    """:func:`rtrl`; ``drop_reset_term=True`` omits the ``dS`` terms of the membrane equations
+    whatever ``detach_reset`` says (a deliberate mistake, for the tests only)."""
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    p, sg = net.params, net.surrogate
+    online = not isinstance(trace, Trace)
+    if online:
+        net.check_weights()
+        spike = "hard" if spike is None else spike
+        if spike not in ("hard", "soft"):
+            raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
+        x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input)
+        tr = None
+    else:
+        check_trace(net, trace)
+        if spike is not None and spike != trace.spike:
+            raise ValueError(f"spike={spike!r} contradicts the trace, recorded with "
+                             f"spike={trace.spike!r}")
+        spike = trace.spike
+        tr = trace
+        x = _f64(trace.x)
+    B, T, _ = x.shape
+    L = net.n_hidden_layers
+    sizes = net.sizes
+    K = sizes[-1]
+    dro = _ReadoutGrad(d_readout, (B, T, K), tr)
+    spk = lif.spike_code(spike)
+    detach = bool(p.detach_reset or drop_reset_term)
+
+    # forward values: recorded arrays (index n) or the running state (index 0)
+    if online:
+        state = [[np.zeros((B, 1, sizes[l + 1])) for _ in range(3)] for l in range(L + 1)]
+        arrays = state
+    else:
+        arrays = [[_f64(tr.I[l]), _f64(tr.U[l]), _f64(tr.S[l])] for l in range(L)]
+        arrays.append([_f64(tr.readout_I), _f64(tr.readout), _EMPTY3])
+
+    # parameter blocks: (gradient array, layer m, source code); W_o is block "W[L]" of layer L
+    gW = [np.zeros_like(w) for w in net.W]
+    gV = [None if v is None else np.zeros_like(v) for v in net.V]
+    blocks = [(gW[m], m, SRC_W) for m in range(L + 1)]
+    blocks += [(gV[m], m, SRC_V) for m in range(L) if gV[m] is not None]
+    # sens[q][l] = (dI, dU) of layer l >= m_q w.r.t. block q, each (B, P_q, N_l)
+    sens = [{l: (np.zeros((B, g.size, sizes[l + 1])), np.zeros((B, g.size, sizes[l + 1])))
+             for l in range(m, L + 1)} for g, m, _ in blocks]
+    sp = [np.zeros((B, sizes[l + 1])) for l in range(L + 1)]  # readout slopes stay 0
+    resets = [p.reset_code] * L + [lif.RESET_NONE]  # the readout has no reset
+
+    for n in range(T):
+        idx = 0 if online else n
+        if online:  # spikes of step n from U[n]
+            for l in range(L):
+                I, U, S = state[l]
+                spike_step(U, p.threshold, spk, sg.code, sg.scale, S)
+        # the loss reads U_o[n]: accumulate dL/dtheta += dL/dU_o[n] . dU_o[n]/dtheta
+        d, dn = dro.at(n, arrays[L][1][:, idx])
+        for q, (g, m, _) in enumerate(blocks):
+            accumulate(sens[q][L][1], d, dn, g.reshape(-1))
+        if n + 1 == T:
+            break
+        for l in range(L):
+            slopes(arrays[l][1], idx, p.threshold, spk, sg.code, sg.scale, sp[l])
+        # sensitivities to n+1, top layer first: layer l reads dU of layer l-1 at step n
+        for l in range(L, -1, -1):
+            I, U, S = arrays[l]
+            V = net.V[l] if l < L else None
+            reset = resets[l]
+            for q, (g, m, kind) in enumerate(blocks):
+                if l < m:
+                    continue
+                dI, dU = sens[q][l]
+                below = l - 1 >= m
+                if l == m:  # the block's own layer: source term from its presynaptic spikes
+                    if kind == SRC_V:
+                        src, src_idx = arrays[l][2], idx
+                    elif l > 0:
+                        src, src_idx = arrays[l - 1][2], idx
+                    else:
+                        src, src_idx = x, n
+                    source = kind
+                else:
+                    src, src_idx, source = _EMPTY3, 0, SRC_NONE
+                sensitivity_step(dI, dU, sens[q][l - 1][1] if below else _EMPTY3,
+                                 sp[l], sp[l - 1] if below else _EMPTY2, below,
+                                 net.W[l], V if V is not None else _EMPTY2, V is not None,
+                                 I, U, S, idx, p.alpha, p.beta, p.threshold, reset, detach,
+                                 source, src, src_idx)
+        if online:  # the network itself to n+1 (after the sensitivities, which read step n)
+            for l in range(L + 1):
+                I, U, S = state[l]
+                S_in, n_in = (x, n) if l == 0 else (state[l - 1][2], 0)
+                V = net.V[l] if l < L else None
+                reset = resets[l]
+                forward_step(S_in, n_in, net.W[l], V if V is not None else _EMPTY2,
+                             V is not None, p.alpha, p.beta, p.threshold, reset, I, U, S)
+    return Grads(W=gW, V=gV)
