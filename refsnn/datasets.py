@@ -19,17 +19,10 @@ import numbers
 
 import numpy as np
 
-from .network import _default_rng
+from .network import as_rng
 
 
 # ---------------------------------------------------------------------- argument checks
-def _as_rng(rng):
-    if rng is None:
-        raise TypeError("rng must be a numpy Generator or an int seed (None would not be "
-                        "reproducible)")
-    return _default_rng(rng)
-
-
 def _check_int(name, value, minimum):
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
         raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
@@ -100,7 +93,7 @@ def rate_encode(values, T, rng, max_prob=1.0):
     v = _check_values(values)
     T = _check_int("T", T, 1)
     max_prob = _check_real("max_prob", max_prob, 0.0, 1.0, low_open=True)
-    rng = _as_rng(rng)
+    rng = as_rng(rng)
     p = max_prob * v
     u = rng.random((v.shape[0], T, v.shape[1]))
     return (u < p[:, None, :]).astype(np.float64)
@@ -211,7 +204,7 @@ def two_groups(n_samples, T=50, n_in=20, rate_low=0.03, rate_high=0.07, rng=0):
     rate_high = _check_real("rate_high", rate_high, 0.0, 1.0)
     if not rate_low < rate_high:
         raise ValueError(f"rate_low must be < rate_high, got {rate_low} and {rate_high}")
-    rng = _as_rng(rng)
+    rng = as_rng(rng)
     labels = np.arange(n_samples, dtype=np.int64) % 2
     rng.shuffle(labels)
     half = n_in // 2

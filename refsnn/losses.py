@@ -64,6 +64,15 @@ def max_over_time_ce(readout, labels):
     -------
     value : float
     d_readout : ndarray (B, T, K), nonzero only at each ``argmax_n`` (module docstring).
+
+    Notes
+    -----
+    The readout starts at rest and is exactly 0 for its first steps (``U_o[0] = U_o[1] = 0``),
+    so ``z_k >= 0``. A readout that stays <= 0 has its maximum at ``n = 0``, where the
+    gradient is 0: that output stops learning (as in SpyTorch). A readout that is exactly 0 at
+    a later step too is a tie, where the loss is not differentiable (the gradient returned is
+    the first step's subgradient and finite differences disagree; ``refsnn.gradcheck`` skips
+    such entries). :func:`sum_over_time_ce` has neither problem.
     """
     r = _check_readout(readout)
     y = _check_labels(labels, r)

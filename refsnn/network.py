@@ -53,12 +53,16 @@ class Trace:
         return self.S
 
 
-def _default_rng(rng):
+def as_rng(rng, name="rng"):
+    """A ``numpy.random.Generator`` from a Generator or an int seed (DESIGN §3).
+
+    ``None`` is refused: figures, tests and training runs must be reproducible.
+    """
     if isinstance(rng, np.random.Generator):
         return rng
-    if rng is None or isinstance(rng, (int, np.integer)):
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
         return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+    raise TypeError(f"{name} must be a numpy Generator or an int seed, got {type(rng).__name__}")
 
 
 def validate_input(x, n_in, name="x", binary=True):
@@ -155,7 +159,7 @@ class Network:
             if g is not None and not (np.isfinite(g) and g >= 0):
                 raise ValueError(f"{name} must be finite and >= 0, got {g}")
         rec_gain = gain if recurrent_gain is None else recurrent_gain
-        rng = _default_rng(rng)
+        rng = as_rng(rng)
         scale = 1.0 - params.beta
         W = [rng.normal(0.0, gain * scale / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
              for l in range(len(sizes) - 1)]

@@ -12,14 +12,14 @@ arguments (and fresh networks and optimisers) give identical weights and histori
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import losses as _losses
 from .grad.bptt import bptt
-from .network import Network, _default_rng
+from .datasets import _check_int
+from .network import Network, as_rng
 from .optim import Adam, Optimizer
 
 #: loss name -> (loss function, matching prediction rule)
@@ -132,14 +132,6 @@ def _check_data(net, x, labels, xname, yname):
         raise ValueError(f"{yname} must lie in [0, {n_out - 1}] (the network has {n_out} "
                          "outputs)")
     return x, y.astype(np.int64)
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _param_arrays(net, grads):
@@ -255,9 +247,9 @@ def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, ba
     if rng is None:
         raise TypeError("rng must be a numpy Generator or an int seed (None would not be "
                         "reproducible)")
-    rng = _default_rng(rng)
+    rng = as_rng(rng)
 
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # plain text bar: no ipywidgets needed in notebooks
 
     n = x.shape[0]
     history = History()
