@@ -1,0 +1,296 @@
+r"""e-prop (Bellec et al. 2020) for one recurrent LIF layer and the leaky readout.
+
+Network: ``net.sizes = [n_in, N, n_out]``, input ``x``, one spiking layer with feed-forward
+``W = net.W[0]`` and optional recurrent ``V = net.V[0]``, readout ``W_o = net.W[1]`` (DESIGN §4).
+
+Eligibility traces (neuron-local RTRL)
+--------------------------------------
+For a synapse ``theta = W_ij`` (presynaptic ``p_j[n] = x_j[n]``) or ``theta = V_ij``
+(``p_j[n] = S_j[n]``, the layer's own spikes, held fixed like any input), the *local*
+sensitivities follow neuron ``i``'s own state only -- ``I_i``, ``U_i`` and its own reset --
+and treat every spike arriving through a synapse as an external input:
+
+.. math::
+
+    \epsilon^I_{ij}[n+1] &= \alpha\, \epsilon^I_{ij}[n] + p_j[n] \\
+    \epsilon^U_{ij}[n+1] &= \frac{\partial U_i[n+1]}{\partial U_i[n]} \epsilon^U_{ij}[n]
+        + \frac{\partial U_i[n+1]}{\partial I_i[n]} \epsilon^I_{ij}[n]
+        + \frac{\partial U_i[n+1]}{\partial S_i[n]}\, e_{ij}[n] \\
+    e_{ij}[n] &= \sigma'(U_i[n] - \vartheta)\, \epsilon^U_{ij}[n]
+        \qquad (= [dS_i[n] / d\theta]_{\text{local}})
+
+with the partial derivatives of the reset table in :mod:`refsnn.grad.bptt` (the last one is 0
+when ``detach_reset``). This is RTRL (:mod:`refsnn.grad.forward`) with the ``V`` term of the
+current equation deleted and the sensitivity kept only for ``k = i``.
+
+The factorisation identity (exact)
+----------------------------------
+Let ``gI, gU`` be the BPTT adjoints (total derivatives, :mod:`refsnn.grad.bptt`) and define
+the learning signal as the derivative of ``L`` with respect to the spike ``S_i[n]`` *as it
+leaves the neuron through its synapses* -- every path through the readout and through ``V``
+(including ``V_ii`` and every effect that later returns to neuron ``i`` through the network),
+but *not* the neuron's own reset path:
+
+.. math::
+
+    L_i[n] = \sum_k (W_o)_{ki}\, gI_{o,k}[n+1] + \sum_k V_{ki}\, gI_k[n+1]
+           = gS_i[n] - \frac{\partial U_i[n+1]}{\partial S_i[n]}\, gU_i[n+1] .
+
+Then, for every ``theta = W_ij`` or ``V_ij``,
+
+.. math::
+
+    \frac{dL}{d\theta} = \sum_n gI_i[n+1]\, p_j[n] = \sum_n L_i[n]\, e_{ij}[n] .
+
+Why: fix every input of neuron ``i`` (``u_i[n] = W_i x[n] + V_i S[n]``) and regard
+``h_i = (I_i, U_i)`` as a small system with input ``p_j`` (through ``theta``) and output
+``S_i[n]``. Its adjoint recursion, driven by ``L_i[n]`` on the output, is exactly the BPTT
+recursion for ``gI_i, gU_i`` (whose ``gS_i`` is ``L_i`` plus the reset term): the effects of
+``S_i`` on everything outside the neuron are already summed up, totally, in ``L_i``. The local
+sensitivity recursion above is the transpose (forward mode) of that same linear time-varying
+system, with the same source ``p_j[n]`` entering ``I_i[n+1]``, so both modes give the same
+number (``sum_n L . forward = sum_n adjoint . source``). The reset path must be in exactly one
+of the two factors: it is inside ``e``, so it is excluded from ``L``. Using the total
+``gS_i[n]`` instead would count it twice (the two coincide when the reset is detached or
+``reset="none"``). The readout weights ``W_o`` act on no spiking neuron; their gradient
+``sum_n d[n] (epsilon * S)[n]^T`` (``epsilon`` the readout's double-exponential kernel) is
+exact and online in both rules below.
+
+:func:`eprop_exact` computes ``L`` by a backward pass of its own (independent of
+:func:`refsnn.bptt`'s code) and accumulates ``sum_n L_i[n] e_ij[n]`` forwards: it equals
+:func:`refsnn.bptt` to rounding (tests, all resets, ``detach_reset``, hard and soft spikes).
+
+Truncated e-prop (online)
+-------------------------
+:func:`eprop` keeps only the direct path through the readout and replaces ``W_o^T`` by a
+feedback matrix ``B`` (``N x n_out``; ``B = W_o^T`` by default, symmetric e-prop, or a fixed
+random one):
+``L^B_i[n] = sum_k B_ik gI_{o,k}[n+1]``, with ``gI_o[n+1] = sum_{m > n} epsilon[m - n] d[m]``
+and ``d = dL/dU_o``. This signal looks into the future; exchanging the sums gives the online
+form actually computed,
+
+.. math::
+
+    \sum_n L^B_i[n]\, e_{ij}[n] = \sum_m \Big(\sum_k B_{ik}\, d_k[m]\Big)\, (\epsilon * e_{ij})[m],
+
+an instantaneous error times the eligibility trace filtered by the readout kernel (Bellec's
+``\bar e``), everything advanced forward in time from the trace at step ``n`` and ``d[:, n]``.
+Without recurrence (``V = None``) and with ``B = W_o^T`` the dropped term is zero and the rule
+is exact.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..lif import RESET_SUBTRACT, RESET_ZERO
+from ..network import Network, Trace
+from .bptt import Grads, check_readout_grad, check_trace
+
+
+def _check(net, trace, d_readout):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a Trace (net.simulate(x)), got {type(trace).__name__}")
+    if net.n_hidden_layers != 1:
+        raise ValueError(f"e-prop is implemented for one (recurrent) spiking layer; the network "
+                         f"has {net.n_hidden_layers}")
+    check_trace(net, trace)
+    return check_readout_grad(d_readout, trace)
+
+
+class _Local:
+    """Forward recursion of the local eligibility traces of one presynaptic source."""
+
+    def __init__(self, B, N, M):
+        self.eI = np.zeros((B, N, M))
+        self.eU = np.zeros((B, N, M))
+
+    def e(self, sp):
+        """``e_ij[n] = sigma'_i[n] eU_ij[n]``."""
+        return sp[:, :, None] * self.eU
+
+    def advance(self, p, sp, S, U, I, pre):
+        """From step ``n`` to ``n + 1``; ``sp, S, U, I``: ``(B, N)`` at step ``n``; ``pre``:
+        ``(B, M)`` presynaptic ``p[n]``."""
+        keep = (1.0 - S) if p.reset == "zero" else np.ones_like(S)
+        du = (p.beta * self.eU + self.eI) * keep[:, :, None]
+        if not p.detach_reset:
+            if p.reset_code == RESET_SUBTRACT:
+                du -= (p.threshold * sp)[:, :, None] * self.eU
+            elif p.reset_code == RESET_ZERO:
+                du -= ((p.beta * U + I) * sp)[:, :, None] * self.eU
+        self.eU = du
+        self.eI = p.alpha * self.eI + pre[:, None, :]
+
+
+def learning_signal(net, trace, d_readout):
+    r"""The exact learning signal ``L_i[n]`` (module docstring), ``(B, T, N)``.
+
+    Computed by its own backward pass over the trace: readout adjoints
+    ``gU_o[n] = d[n] + beta gU_o[n+1]``, ``gI_o[n] = alpha gI_o[n+1] + gU_o[n+1]``, then
+    ``L[n] = W_o^T gI_o[n+1] + V^T gI[n+1]``, ``gS[n] = L[n] + dU[n+1]/dS[n] gU[n+1]``,
+    ``gU[n] = sigma'[n] gS[n] + dU[n+1]/dU[n] gU[n+1]``,
+    ``gI[n] = alpha gI[n+1] + dU[n+1]/dI[n] gU[n+1]``.
+    """
+    return _learning_signal(net, trace, d_readout)
+
+
+def _learning_signal(net, trace, d_readout, total=False):
+    """:func:`learning_signal`; ``total=True`` returns ``gS`` (reset path included: the
+    double-counting mistake, for the tests only)."""
+    d = _check(net, trace, d_readout)
+    p, sg = net.params, net.surrogate
+    I, U, S = trace.I[0], trace.U[0], trace.S[0]
+    Wo, V = net.W[1], net.V[0]
+    B, T, N = U.shape
+    K = d.shape[2]
+    sp_all = sg.derivative(U - p.threshold)
+    Lsig = np.zeros((B, T, N))
+    gI_o, gU_o = np.zeros((B, K)), np.zeros((B, K))  # at step n+1
+    gI, gU = np.zeros((B, N)), np.zeros((B, N))
+    for n in range(T - 1, -1, -1):
+        Ln = gI_o @ Wo
+        if V is not None:
+            Ln = Ln + gI @ V
+        gS = Ln
+        if not p.detach_reset:
+            if p.reset_code == RESET_SUBTRACT:
+                gS = gS - p.threshold * gU
+            elif p.reset_code == RESET_ZERO:
+                gS = gS - (p.beta * U[:, n] + I[:, n]) * gU
+        Lsig[:, n] = gS if total else Ln
+        keep = 1.0 - S[:, n] if p.reset_code == RESET_ZERO else 1.0
+        gU_new = sp_all[:, n] * gS + p.beta * keep * gU
+        gI = p.alpha * gI + keep * gU
+        gU = gU_new
+        gU_o_new = d[:, n] + p.beta * gU_o
+        gI_o = p.alpha * gI_o + gU_o
+        gU_o = gU_o_new
+    return Lsig
+
+
+def _readout_grad_step(state, S_n, d_n, g, alpha, beta):
+    """Online exact readout gradient: ``g += d[n]^T (eps * S)[n]``, then advance the filter."""
+    a, sbar = state
+    g += d_n.T @ sbar
+    state[1] = beta * sbar + a
+    state[0] = alpha * a + S_n
+
+
+def factorised_gradient(net, trace, d_readout, signal):
+    r"""``sum_n signal_i[n] e_ij[n]`` for ``W`` and ``V`` (local eligibility traces advanced
+    forward), and the exact readout gradient; ``signal``: ``(B, T, N)``. Returns ``Grads``."""
+    d = _check(net, trace, d_readout)
+    p, sg = net.params, net.surrogate
+    I, U, S, x = trace.I[0], trace.U[0], trace.S[0], trace.x
+    B, T, N = U.shape
+    signal = np.asarray(signal, dtype=np.float64)
+    if signal.shape != (B, T, N):
+        raise ValueError(f"signal must have shape {(B, T, N)}, got {signal.shape}")
+    has_V = net.V[0] is not None
+    eW = _Local(B, N, x.shape[2])
+    eV = _Local(B, N, N) if has_V else None
+    gW, gV = np.zeros_like(net.W[0]), (np.zeros_like(net.V[0]) if has_V else None)
+    gWo = np.zeros_like(net.W[1])
+    ro = [np.zeros((B, N)), np.zeros((B, N))]
+    for n in range(T):
+        sp = sg.derivative(U[:, n] - p.threshold)
+        Ln = signal[:, n]
+        gW += np.einsum("bi,bij->ij", Ln, eW.e(sp))
+        if has_V:
+            gV += np.einsum("bi,bij->ij", Ln, eV.e(sp))
+        _readout_grad_step(ro, S[:, n], d[:, n], gWo, p.alpha, p.beta)
+        if n + 1 == T:
+            break
+        if has_V:
+            eV.advance(p, sp, S[:, n], U[:, n], I[:, n], S[:, n])
+        eW.advance(p, sp, S[:, n], U[:, n], I[:, n], x[:, n])
+    return Grads(W=[gW, gWo], V=[gV])
+
+
+def eprop_exact(net, trace, d_readout) -> Grads:
+    """``sum_n L_i[n] e_ij[n]`` with the full learning signal: equals :func:`refsnn.bptt`."""
+    return factorised_gradient(net, trace, d_readout, learning_signal(net, trace, d_readout))
+
+
+def direct_signal(net, trace, d_readout, feedback=None):
+    """The truncated learning signal ``L^B[n] = B gI_o[n+1]`` ``(B, T, N)`` (offline form; for
+    checking :func:`eprop`)."""
+    d = _check(net, trace, d_readout)
+    Bm = _feedback(net, feedback)
+    p = net.params
+    Bsz, T, K = d.shape
+    out = np.zeros((Bsz, T, Bm.shape[0]))
+    gI_o, gU_o = np.zeros((Bsz, K)), np.zeros((Bsz, K))
+    for n in range(T - 1, -1, -1):
+        out[:, n] = gI_o @ Bm.T
+        gI_o, gU_o = p.alpha * gI_o + gU_o, d[:, n] + p.beta * gU_o
+    return out
+
+
+def _feedback(net, feedback):
+    N, K = net.sizes[1], net.sizes[-1]
+    if feedback is None:
+        return net.W[1].T
+    Bm = np.asarray(feedback)
+    if Bm.dtype == object or not np.issubdtype(Bm.dtype, np.number):
+        raise TypeError(f"feedback must be a numeric array, got dtype {Bm.dtype}")
+    if Bm.shape != (N, K):
+        raise ValueError(f"feedback must have shape {(N, K)} (neurons, outputs), got {Bm.shape}")
+    Bm = Bm.astype(np.float64)
+    if not np.all(np.isfinite(Bm)):
+        raise ValueError("feedback contains NaN or inf")
+    return Bm
+
+
+def eprop(net, trace, d_readout, feedback=None) -> Grads:
+    r"""Truncated, online e-prop (module docstring): ``sum_m (B d[m])_i (eps * e_ij)[m]``.
+
+    Parameters
+    ----------
+    net : Network
+        ``sizes = [n_in, N, n_out]``, ``V[0]`` optional.
+    trace : Trace
+        ``net.simulate(x, spike=...)``; read at step ``n`` only.
+    d_readout : array (B, T, n_out)
+        ``dL/dU_o``, read at step ``n`` only.
+    feedback : array (N, n_out), optional
+        ``B``; default ``W_o^T`` (symmetric e-prop). A fixed random matrix gives random e-prop.
+
+    Returns
+    -------
+    Grads
+        ``W[0]``, ``V[0]``: the e-prop approximation; ``W[1]`` (readout): exact.
+    """
+    d = _check(net, trace, d_readout)
+    Bm = _feedback(net, feedback)
+    p, sg = net.params, net.surrogate
+    I, U, S, x = trace.I[0], trace.U[0], trace.S[0], trace.x
+    B, T, N = U.shape
+    has_V = net.V[0] is not None
+    eW = _Local(B, N, x.shape[2])
+    eV = _Local(B, N, N) if has_V else None
+    # readout-filtered eligibility traces  bar e = eps * e  (a, bar) per source
+    fW = [np.zeros_like(eW.eU), np.zeros_like(eW.eU)]
+    fV = [np.zeros_like(eV.eU), np.zeros_like(eV.eU)] if has_V else None
+    gW, gV = np.zeros_like(net.W[0]), (np.zeros_like(net.V[0]) if has_V else None)
+    gWo = np.zeros_like(net.W[1])
+    ro = [np.zeros((B, N)), np.zeros((B, N))]
+    for n in range(T):
+        sp = sg.derivative(U[:, n] - p.threshold)
+        err = d[:, n] @ Bm.T  # (B, N): instantaneous error sent back through B
+        gW += np.einsum("bi,bij->ij", err, fW[1])
+        if has_V:
+            gV += np.einsum("bi,bij->ij", err, fV[1])
+        _readout_grad_step(ro, S[:, n], d[:, n], gWo, p.alpha, p.beta)
+        if n + 1 == T:
+            break
+        for loc, f in ((eW, fW), (eV, fV)) if has_V else ((eW, fW),):
+            e = loc.e(sp)
+            f[1] = p.beta * f[1] + f[0]
+            f[0] = p.alpha * f[0] + e
+        if has_V:
+            eV.advance(p, sp, S[:, n], U[:, n], I[:, n], S[:, n])
+        eW.advance(p, sp, S[:, n], U[:, n], I[:, n], x[:, n])
+    return Grads(W=[gW, gWo], V=[gV])
