@@ -186,3 +186,98 @@ def test_broken_submissions_get_messages(tmp_path, source, message):
     result = grader.grade_lif_bptt(str(path))
     assert result.status == "error", result.text
     assert message in result.text and "Traceback" not in result.text
+
+
+# ====================================================================== rtrl_step
+RTRL_STUB = EXERCISES["rtrl_step"].stub
+
+
+def rtrl_variant(tmp_path, replacements=(), name="student_rtrl.py"):
+    """The rtrl_step stub filled with the NumPy solution, with (old, new) mutations."""
+    stub = open(RTRL_STUB, encoding="utf-8").read()
+    sol = inspect.getsource(solutions.rtrl_step_numpy)
+    body = sol[sol.index(grader.START):sol.index(grader.END)]
+    text = stub[:stub.index(grader.START)] + body + stub[stub.index(grader.END):]
+    for old, new in replacements:
+        assert text.count(old) == 1, f"mutation target not found exactly once: {old!r}"
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_rtrl_configs_are_not_vacuous():
+    for cfg in grader.RTRL_CONFIGS:
+        net, x, target = cfg.build()
+        for S in net.simulate(x, spike="hard").S:
+            assert 0 < S.sum() < S.size, cfg
+
+
+def test_rtrl_every_group_is_recognised():
+    configs = grader.RTRL_CONFIGS
+    for pattern, pred, hint in grader.RTRL_GROUPS:
+        members = {k for k, c in enumerate(configs) if pred(c)}
+        assert members, pattern
+        lines = grader.diagnose(configs, {k: {"W1"} for k in members},
+                                groups=grader.RTRL_GROUPS, names=grader.RTRL_PARAM_NAMES,
+                                kind_hints=False)
+        assert lines[1].startswith(f"pattern: {pattern} ("), (pattern, lines)
+        assert lines[2] == f"hint: {hint}"
+
+
+@pytest.mark.parametrize("fn", [solutions.rtrl_step, solutions.rtrl_step_numpy])
+def test_rtrl_solution_passes(fn):
+    result = grader.grade_rtrl_step(fn=fn)
+    assert result.passed, result.text
+    assert f"PASSED: all {len(grader.RTRL_CONFIGS)} networks agree with BPTT" in result.text
+    assert grader.rtrl_probes(fn) == []
+
+
+def test_rtrl_filled_stub_passes_via_cli(tmp_path):
+    proc = run_cli("check", "rtrl_step", rtrl_variant(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PASSED" in proc.stdout and "FAIL" not in proc.stdout
+    assert proc.stdout.count(" ok\n") == len(grader.RTRL_CONFIGS)
+
+
+def test_rtrl_stub_fails_as_not_implemented_via_cli():
+    proc = run_cli("check", "rtrl_step")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "NOT IMPLEMENTED YET" in proc.stdout and grader.START in proc.stdout
+    assert "Traceback" not in proc.stdout + proc.stderr
+    proc = run_cli("show", "rtrl_step")
+    assert proc.returncode == 0 and RTRL_STUB in proc.stdout and "delta_ik" in proc.stdout
+    assert "rtrl_step" in run_cli("list").stdout
+
+
+RTRL_MISTAKES = {
+    # the -theta dS[n] term of the subtract reset forgotten
+    "forgotten reset term": (
+        [("dU_next = dU_next - theta * ds", "dU_next = dU_next")],
+        ["fails only for reset=subtract with detach_reset=False", "-theta dS[n]"]),
+    # the source added to every neuron k instead of neuron i only
+    "missing Kronecker delta": (
+        [("            dI_next[:, i, :, i] += source\n",
+          "            dI_next[:, i, :, :] += source[:, :, None]\n")],
+        ["fails for every network", "hint (from a single step with a known answer): "
+         + grader.SOURCE_HINT]),
+    # dU[n+1] computed from the new dI[n+1] instead of the old dI[n]
+    "wrong delay": (
+        [("dU_next = beta * dU + dI ", "dU_next = beta * dU + dI_next ")],
+        ["fails for every network", "hint (from a single step with a known answer): "
+         + grader.DELAY_HINT]),
+}
+
+
+@pytest.mark.parametrize("mistake", list(RTRL_MISTAKES))
+def test_rtrl_typical_mistake_fails_with_hint(tmp_path, mistake):
+    replacements, phrases = RTRL_MISTAKES[mistake]
+    result = grader.grade_rtrl_step(rtrl_variant(tmp_path, replacements))
+    assert result.status == "failed", result.text
+    assert "FAILED" in result.text and "Traceback" not in result.text
+    for phrase in phrases:
+        assert phrase in result.text, (phrase, result.text)
+    if mistake != "wrong delay":
+        assert grader.DELAY_HINT not in result.text
+    if mistake != "missing Kronecker delta":
+        assert grader.SOURCE_HINT not in result.text

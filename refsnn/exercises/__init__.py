@@ -7,6 +7,9 @@ gradcheck contract and prints a table of relative errors, a verdict and, on fail
 =========  ==============================================================================
 lif_bptt   backward pass (BPTT) of one hidden LIF layer: ``layer_backward`` returns
            ``dW``, ``dV`` and the error sent to the layer below (stub: ``lif_bptt.py``)
+rtrl_step  one step of exact forward-mode learning (RTRL) of one hidden LIF layer:
+           ``rtrl_step`` advances the sensitivities ``dI, dU`` to a parameter block from
+           step ``n`` to ``n+1`` (stub: ``rtrl_step.py``)
 =========  ==============================================================================
 """
 from __future__ import annotations
@@ -49,6 +52,9 @@ EXERCISES = {
     "lif_bptt": Exercise(
         "lif_bptt", "layer_backward",
         "backward pass (BPTT) of one hidden LIF layer: dW, dV and the error sent down"),
+    "rtrl_step": Exercise(
+        "rtrl_step", "rtrl_step",
+        "one step of exact forward-mode learning (RTRL): the sensitivities dI, dU of a layer"),
 }
 
 __all__ = ["EXERCISES", "Exercise"]

@@ -324,25 +324,29 @@ class Result:
         return self.status == "passed"
 
 
-def diagnose(configs, failing):
+def diagnose(configs, failing, groups=None, names=None, kind_hints=True):
     """Lines of diagnosis from the pattern of failures.
 
     ``failing`` maps the index of each failing config to the set of parameter labels
-    (``W1``, ``V1``, ...) that disagree there.
+    (``W1``, ``V1``, ...) that disagree there. ``groups`` and ``names`` default to the
+    ``lif_bptt`` ones (:data:`GROUPS`, :data:`PARAM_NAMES`); ``kind_hints`` enables the
+    "only dV / only dW" hints of ``lif_bptt``.
     """
+    groups = GROUPS if groups is None else groups
+    names = PARAM_NAMES if names is None else names
     bad = [configs[i] for i in failing]
     counts = {}
     for labels in failing.values():
         for lab in labels:
             counts[lab] = counts.get(lab, 0) + 1
     lines = ["disagreeing parameters: " + ", ".join(
-        f"{c} ({PARAM_NAMES[c]}) in {counts[c]} network(s)" for c in COLUMNS if c in counts)]
+        f"{c} ({names[c]}) in {counts[c]} network(s)" for c in COLUMNS if c in counts)]
     size, pattern, hint = min(((sum(map(pred, configs)), name, hint)
-                               for name, pred, hint in GROUPS if all(map(pred, bad))),
+                               for name, pred, hint in groups if all(map(pred, bad))),
                               key=lambda t: t[0])
     if pattern == EXACT_RESET and len(bad) < size:
         pattern = "fails only for some networks with reset=subtract/zero, detach_reset=False"
-    kinds = {lab[0] for lab in counts}
+    kinds = {lab[0] for lab in counts} if kind_hints else set()
     if kinds == {"V"}:
         hint = ONLY_DV
     elif kinds == {"W"} and any(configs[i].recurrent for i in failing):
@@ -441,6 +445,342 @@ def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=Fa
     print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with finite "
           "differences.", file=out)
     hints = diagnose(configs, failing)
+    for line in hints:
+        print(line, file=out)
+    first = min(failing)
+    print(f"\nfirst failing network ({first + 1}) entry by entry, in the library's names "
+          "(W[0] = W1, V[0] = V1, the last W = Wout):", file=out)
+    print(reports[first], file=out)
+    return finish("failed", reports=reports, failing=failing, hints=hints)
+
+
+# ====================================================================== rtrl_step
+#: The networks of the ``rtrl_step`` check (hard spikes: DESIGN §6.2's contract; two soft).
+RTRL_CONFIGS = (
+    Config("hard", "subtract", False, True),
+    Config("hard", "subtract", True, True, surrogate=("sigmoid", 4.0)),
+    Config("hard", "zero", False, False),
+    Config("hard", "zero", True, True),
+    Config("hard", "none", False, True),
+    Config("hard", "none", False, False, surrogate=("sigmoid", 4.0)),
+    Config("soft", "subtract", False, False),
+    Config("soft", "zero", False, True),
+    Config("hard", "subtract", False, True, sizes=(3, 4, 3, 2), seed=5),
+)
+
+RTRL_PARAM_NAMES = {"W1": "dW, hidden layer 1", "V1": "dV, hidden layer 1",
+                    "W2": "dW, hidden layer 2", "V2": "dV, hidden layer 2",
+                    "Wout": "readout W"}
+
+SOURCE_HINT = ("the source term: entry (i, j) of the layer's own W acts directly on neuron i "
+               "only, with the presynaptic activity j of the same step: dI_k[n+1] gets "
+               "delta_ik source_j[n]. In the (B, A, C, N) layout: for each i, "
+               "dI_next[:, i, :, i] += source (not added to every neuron k).")
+DELAY_HINT = ("the one-step delay: U[n+1] = beta U[n] + I[n] - ... uses the current of step n, "
+              "so dU[n+1] = beta dU[n] + dI[n] + ... takes the *old* dI (your argument dI), "
+              "not the dI[n+1] you compute beside it.")
+LEAK_HINT = ("the leaks: dI[n+1] = alpha dI[n] + ... (the current decays with alpha) and "
+             "dU[n+1] = beta dU[n] + dI[n] + ... (the membrane with beta).")
+
+#: (pattern, predicate on Config, hint) for ``rtrl_step`` (see :data:`GROUPS`)
+RTRL_GROUPS = (
+    ("fails only for the two-layer network",
+     lambda c: c.layers == 2,
+     "only the two-layer network disagrees, the only one where a block's sensitivity passes "
+     "through a layer: the term sum_k' W_kk' dS_in_k'[n] of dI[n+1] is missing or wrong "
+     "(dS_in @ W.T in the (B, A, C, N) layout, W is (post, pre))."),
+    ("fails only for reset=subtract with detach_reset=False",
+     lambda c: c.reset == "subtract" and not c.detach,
+     "the subtract reset U[n+1] = ... - theta S[n] puts -theta dS[n] into dU[n+1], with "
+     "dS[n] = F'(U[n] - theta) dU[n] (the old dU, of step n)."),
+    ("fails only for reset=zero with detach_reset=False",
+     lambda c: c.reset == "zero" and not c.detach,
+     "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts -(beta U[n] + I[n]) dS[n] "
+     "into dU[n+1], with dS[n] = F'(U[n] - theta) dU[n]."),
+    ("fails only for detach_reset=True",
+     lambda c: c.detach and c.reset != "none",
+     "with detach_reset=True the reset carries no gradient: leave the dS[n] terms out of "
+     "dU[n+1] (but keep the (1 - S[n]) factor of the zero reset)."),
+    ("fails only for reset=zero",
+     lambda c: c.reset == "zero",
+     "the zero reset multiplies (beta dU[n] + dI[n]) by (1 - S[n]); the factor stays with "
+     "detach_reset=True."),
+    (EXACT_RESET,
+     lambda c: c.reset != "none" and not c.detach,
+     "the reset term of dU[n+1] is missing or wrong: -theta dS[n] for reset='subtract', "
+     "-(beta U[n] + I[n]) dS[n] for reset='zero', nothing when params.detach_reset is True "
+     "(dS[n] = F'(U[n] - theta) dU[n])."),
+    ("fails only for the soft model",
+     lambda c: c.spike == "soft",
+     "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself in (1 - S[n]) and "
+     "F' = surrogate.derivative(U - theta) for dS."),
+    ("fails only for hard spikes",
+     lambda c: c.spike == "hard",
+     "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: "
+     "dS[n] = surrogate.derivative(U[n] - theta) dU[n]."),
+    ("fails only for the sigmoid surrogate",
+     lambda c: c.surrogate[0] != "superspike",
+     "use surrogate.derivative(U - theta) rather than the formula of one surrogate."),
+    ("fails only for recurrent networks (with V)",
+     lambda c: c.recurrent,
+     "the recurrent term sum_k' V_kk' dS_k'[n] of dI[n+1] is missing or transposed: "
+     "ds @ V.T in the (B, A, C, N) layout (V is (post, pre): the sensitivity of neuron k is "
+     "propagated through k's own incoming weights V[k, :])."),
+    ("fails for every network (every reset mode, soft and hard spikes)",
+     lambda c: True,
+     "every network is off: check the source term delta_ik source_j[n], the one-step delay "
+     "(dU[n+1] takes the old dI[n]) and the leaks (alpha for I, beta for U)."),
+)
+
+
+def _rtrl_check_output(out, name, shape, where):
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise StudentError(f"{name} must return the tuple (dI_next, dU_next), got "
+                           f"{type(out).__name__}" + (f" of length {len(out)}"
+                                                      if isinstance(out, tuple) else ""))
+    result = []
+    for label, value in zip(("dI_next", "dU_next"), out):
+        if value is None:
+            raise StudentError(f"{label} is None ({where})")
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.shape != shape:
+            raise StudentError(f"{label} has shape {arr.shape}, expected {shape} = (B, A, C, N)"
+                               f" ({where})", ["return arrays of the shape of dI and dU: "
+                                               "(batch, block rows, block columns, neurons)"])
+        if not np.all(np.isfinite(arr)):
+            raise StudentError(f"{label} contains NaN or inf ({where})")
+        result.append(arr)
+    return result
+
+
+def _readout_sens_step(dI, dU, dS_in, W, alpha, beta, source):
+    """The library's readout (no spikes, no reset) in the (B, A, C, N) layout."""
+    dU_next = beta * dU + dI
+    dI_next = alpha * dI + dS_in @ W.T
+    if source is not None:
+        for i in range(dI.shape[1]):
+            dI_next[:, i, :, i] += source
+    return dI_next, dU_next
+
+
+def rtrl_wrap(student_fn, name="rtrl_step", path=""):
+    """Turn a one-step ``rtrl_step`` into a network gradient ``(net, trace, d) -> Grads``.
+
+    A forward-mode loop over the recorded trace: for every parameter block (``W`` of every
+    layer including the readout, ``V`` of every recurrent layer) the sensitivities of every
+    layer at or above the block's own layer are advanced step by step, the hidden layers by
+    the student's function (with copies of everything), the readout by the library's
+    equations; the gradient accumulates ``dL/dU_o[n] . dU_o[n]`` online.
+    """
+    def grad_fn(net, trace, d_readout):
+        p, sg = net.params, net.surrogate
+        L = net.n_hidden_layers
+        B, T, _ = trace.x.shape
+        sizes = net.sizes
+        d = np.asarray(d_readout, dtype=np.float64)
+        blocks = [("W", m) for m in range(L + 1)]
+        blocks += [("V", m) for m in range(L) if net.V[m] is not None]
+        sens, grads = {}, {}
+        for kind, m in blocks:
+            A, C = (net.W[m] if kind == "W" else net.V[m]).shape
+            sens[(kind, m)] = {l: (np.zeros((B, A, C, sizes[l + 1])),
+                                   np.zeros((B, A, C, sizes[l + 1]))) for l in range(m, L + 1)}
+            grads[(kind, m)] = np.zeros((A, C))
+        for n in range(T):
+            for blk in blocks:  # the loss reads U_o[n]
+                grads[blk] += np.einsum("bk,bijk->ij", d[:, n], sens[blk][L][1])
+            if n + 1 == T:
+                break
+            for kind, m in blocks:
+                old = sens[(kind, m)]
+                new = {}
+                for l in range(m, L + 1):
+                    dI, dU = old[l]
+                    A, C = dI.shape[1:3]
+                    if l - 1 >= m:  # the input of layer l depends on the block
+                        sp = sg.derivative(trace.U[l - 1][:, n] - p.threshold)
+                        dS_in = sp[:, None, None, :] * old[l - 1][1]
+                    else:
+                        dS_in = np.zeros((B, A, C, sizes[l]))
+                    source = None
+                    if l == m:
+                        if kind == "V":
+                            source = trace.S[l][:, n]
+                        else:
+                            source = trace.S[l - 1][:, n] if l > 0 else trace.x[:, n]
+                    if l == L:
+                        new[l] = _readout_sens_step(dI, dU, dS_in, net.W[L], p.alpha, p.beta,
+                                                    source)
+                        continue
+                    V = net.V[l]
+                    args = [a.copy() for a in (dI, dU, dS_in, trace.I[l][:, n],
+                                               trace.U[l][:, n], trace.S[l][:, n], net.W[l])]
+                    args += [None if V is None else V.copy(), p, sg,
+                             None if source is None else np.array(source, dtype=np.float64)]
+                    try:
+                        out = student_fn(*args)
+                    except NotImplementedError:
+                        raise NotImplementedYet() from None
+                    except Exception as exc:
+                        hints = []
+                        if isinstance(exc, ValueError) and any(
+                                k in str(exc) for k in ("matmul", "shape", "broadcast",
+                                                        "align")):
+                            hints.append("a shape error next to a weight usually means a "
+                                         "transposed weight: in the (B, A, C, N) layout "
+                                         "sum_k' W_kk' dS_in_k' is dS_in @ W.T and "
+                                         "sum_k' V_kk' dS_k' is ds @ V.T; the state I, U, S "
+                                         "is (B, N): broadcast it as X[:, None, None, :].")
+                        raise StudentError(f"{name} raised {_where(exc, path)}", hints) \
+                            from None
+                    where = (f"hidden layer {l + 1}, block {kind}{m + 1 if m < L else 'out'}"
+                             f", step {n}")
+                    new[l] = tuple(_rtrl_check_output(out, name, dI.shape, where))
+                sens[(kind, m)] = new
+        return Grads(W=[grads[("W", m)] for m in range(L + 1)],
+                     V=[grads[("V", m)] if net.V[m] is not None else None for m in range(L)])
+
+    grad_fn.__name__ = name
+    return grad_fn
+
+
+def rtrl_probes(fn):
+    """Hints from calling ``fn`` on two hand-made single steps with known answers.
+
+    1. Zero sensitivities and a source: the answer is ``dI_next[:, i, j, k] = delta_ik
+       source_j``, ``dU_next = 0`` (the source acts on the current only, and on neuron ``i``).
+    2. Random ``dI, dU``, nothing else (no ``V``, no reset, no source): ``dI_next = alpha dI``,
+       ``dU_next = beta dU + dI`` (the old ``dI``).
+    Returns a list of hints (empty if both answers are right or the function crashes).
+    """
+    from ..lif import LIFParams
+    from ..surrogate import Surrogate
+
+    rng = np.random.default_rng(11)
+    p = LIFParams(alpha=0.8, beta=0.9, reset="none", detach_reset=False)
+    sg = Surrogate("superspike", 5.0)
+    B, N, N_in = 2, 3, 2
+    I, U = rng.normal(size=(B, N)), 0.5 * rng.random((B, N))
+    S = np.zeros((B, N))
+    W = rng.normal(size=(N, N_in))
+    hints = []
+    try:
+        src = rng.random((B, N_in)) + 0.5
+        zeros = np.zeros((B, N, N_in, N))
+        dI1, dU1 = (np.asarray(a, dtype=float) for a in fn(
+            zeros.copy(), zeros.copy(), np.zeros((B, N, N_in, N_in)), I.copy(), U.copy(),
+            S.copy(), W.copy(), None, p, sg, src.copy()))
+        want = np.zeros((B, N, N_in, N))
+        for i in range(N):
+            want[:, i, :, i] = src
+        if dI1.shape != want.shape or not np.allclose(dI1, want):
+            hints.append(SOURCE_HINT)
+        if dU1.shape == want.shape and not np.allclose(dU1, 0.0):
+            hints.append(DELAY_HINT)
+        dI, dU = rng.normal(size=(B, N, N_in, N)), rng.normal(size=(B, N, N_in, N))
+        dI2, dU2 = (np.asarray(a, dtype=float) for a in fn(
+            dI.copy(), dU.copy(), np.zeros((B, N, N_in, N_in)), I.copy(), U.copy(), S.copy(),
+            W.copy(), None, p, sg, None))
+        if dU2.shape == dU.shape and not np.allclose(dU2, p.beta * dU + dI):
+            if np.allclose(dU2, p.beta * dU + p.alpha * dI) and DELAY_HINT not in hints:
+                hints.append(DELAY_HINT)
+            elif DELAY_HINT not in hints:
+                hints.append(LEAK_HINT)
+        elif dI2.shape == dI.shape and not np.allclose(dI2, p.alpha * dI):
+            hints.append(LEAK_HINT)
+    except Exception:  # noqa: BLE001 -- the table already says what is wrong
+        pass
+    return hints
+
+
+def grade_rtrl_step(path=None, name="rtrl_step", configs=RTRL_CONFIGS, verbose=False,
+                    fn=None):
+    """Grade the function ``name`` of the file ``path`` (or the callable ``fn``): its
+    forward-mode gradient vs :func:`refsnn.bptt` on every network, to
+    :data:`refsnn.gradcheck.AGREE_TOL`. Returns a :class:`Result`."""
+    from ..grad.bptt import bptt
+
+    t0 = time.perf_counter()
+    out = io.StringIO()
+    if fn is None:
+        path = os.path.abspath(path)
+        source = path
+    else:
+        path = os.path.abspath(getattr(getattr(fn, "__code__", None), "co_filename", ""))
+        source = f"{fn.__module__}.{fn.__qualname__}"
+    print(f"rtrl_step: grading {name} from {source}", file=out)
+
+    def finish(status, **kw):
+        res = Result(status, "", **kw)
+        res.seconds = time.perf_counter() - t0
+        print(f"({res.seconds:.1f} s)", file=out)
+        res.text = out.getvalue()
+        return res
+
+    if fn is None:
+        try:
+            fn = load_function(path, name)
+        except StudentError as exc:
+            print(f"ERROR: {exc}", file=out)
+            return finish("error")
+    grad_fn = rtrl_wrap(fn, name, path)
+
+    def problem(cfg):
+        net, x, target = cfg.build()
+        trace = net.simulate(x, spike=cfg.spike)
+        return net, trace, losses.mse(trace.readout, target)[1]
+
+    net, trace, d = problem(configs[0])
+    try:
+        grad_fn(net, trace, d)
+    except NotImplementedYet:
+        print(f"NOT IMPLEMENTED YET: {name} in {source} still raises NotImplementedError.\n"
+              f"Write your code between the markers\n    {START}\n    {END}\n(the task "
+              "is in the file's docstring, or run `python -m refsnn.exercises show "
+              "rtrl_step`).", file=out)
+        return finish("not_implemented")
+    except StudentError as exc:
+        return _error(out, finish, exc, 0, configs[0])
+
+    print(f"Your {name} in a forward-mode (RTRL) loop for every hidden layer and parameter "
+          f"block vs refsnn.bptt,\nevery weight entry, max relative error per parameter "
+          f"(tolerance {gradcheck.AGREE_TOL:.0e}):", file=out)
+    header = (f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}{'reset':<18}{'surrogate':<11}"
+              + "".join(f"{c:>10}" for c in COLUMNS) + "  verdict")
+    print(header, file=out)
+    reports, failing = [], {}
+    for k, cfg in enumerate(configs):
+        net, trace, d = problem(cfg)
+        try:
+            mine = grad_fn(net, trace, d)
+        except (NotImplementedYet, StudentError) as exc:
+            if isinstance(exc, NotImplementedYet):
+                exc = StudentError(f"{name} raised NotImplementedError")
+            return _error(out, finish, exc, k, cfg)
+        rep = gradcheck.compare(mine, bptt(net, trace, d), tol=gradcheck.AGREE_TOL,
+                                title=f"rtrl_step vs bptt, network {k + 1}")
+        reports.append(rep)
+        errs = {param_label(r.name, cfg.layers): r for r in rep.rows}
+        cells = "".join(f"{errs[c].max_rel_error:>10.1e}" if c in errs else f"{'-':>10}"
+                        for c in COLUMNS)
+        print(f"{k + 1:>2}  {cfg.describe():<46}{cells}  {'ok' if rep.passed else 'FAIL'}",
+              file=out)
+        if not rep.passed:
+            failing[k] = {param_label(r.name, cfg.layers) for r in rep.rows if not r.passed}
+        if verbose:
+            print(rep, file=out)
+    print("(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: the "
+          "readout's; all use your step in the hidden layers)", file=out)
+    if not failing:
+        worst = max(r.max_rel_error for r in reports)
+        print(f"PASSED: all {len(configs)} networks agree with BPTT (max relative error "
+              f"{worst:.1e}).", file=out)
+        return finish("passed", reports=reports)
+    print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with BPTT.", file=out)
+    hints = diagnose(configs, failing, groups=RTRL_GROUPS, names=RTRL_PARAM_NAMES,
+                     kind_hints=False)
+    for h in rtrl_probes(fn):
+        hints.append(f"hint (from a single step with a known answer): {h}")
     for line in hints:
         print(line, file=out)
     first = min(failing)

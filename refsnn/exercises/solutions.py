@@ -62,3 +62,54 @@ def layer_backward_numpy(I, U, S, S_in, W, V, params, surrogate, gS_ext):
     gS_in[:, :T - 1] = gI[:, 1:T] @ W                     # W^T gI[n+1]
     # ---- YOUR CODE END ----
     return dW, dV, gS_in
+
+
+# ---------------------------------------------------------------------- rtrl_step
+def rtrl_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
+    """The library's sensitivity step (:func:`refsnn.grad.forward.sensitivity_step`, the
+    kernel :func:`refsnn.rtrl` runs) wrapped in the exercise's signature.
+
+    The kernel takes the sensitivities flat, ``(B, A*C, N)`` with entry ``p = i*C + j``, and
+    the layer below as ``dU_below`` times its slopes: ``dS_in`` is passed with unit slopes.
+    """
+    from ..grad.forward import SRC_NONE, SRC_W, sensitivity_step
+
+    B, A, C, N = dU.shape
+    P = A * C
+    dI_f = np.array(dI, dtype=np.float64).reshape(B, P, N)
+    dU_f = np.array(dU, dtype=np.float64).reshape(B, P, N)
+    N_in = W.shape[1]
+    dS_f = np.ascontiguousarray(dS_in, dtype=np.float64).reshape(B, P, N_in)
+    sp = np.ascontiguousarray(surrogate.derivative(U - params.threshold), dtype=np.float64)
+    state = [np.ascontiguousarray(a, dtype=np.float64)[:, None, :] for a in (I, U, S)]
+    src = (np.zeros((0, 0, 0)) if source is None
+           else np.ascontiguousarray(source, dtype=np.float64)[:, None, :])
+    sensitivity_step(dI_f, dU_f, dS_f, sp, np.ones((B, N_in)), True,
+                     np.ascontiguousarray(W, dtype=np.float64),
+                     _EMPTY if V is None else np.ascontiguousarray(V, dtype=np.float64),
+                     V is not None, *state, 0, params.alpha, params.beta, params.threshold,
+                     params.reset_code, params.detach_reset,
+                     SRC_NONE if source is None else SRC_W, src, 0)
+    return dI_f.reshape(B, A, C, N), dU_f.reshape(B, A, C, N)
+
+
+def rtrl_step_numpy(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
+    """The stub of :mod:`refsnn.exercises.rtrl_step` filled in (see its docstring)."""
+    theta, alpha, beta = params.threshold, params.alpha, params.beta
+    # ---- YOUR CODE START ----
+    ds = surrogate.derivative(U - theta)[:, None, None, :] * dU   # dS[n] = F'(U[n]-theta) dU[n]
+    dI_next = alpha * dI + dS_in @ W.T                            # sum_k' W_kk' dS_in_k'[n]
+    if V is not None:
+        dI_next = dI_next + ds @ V.T                              # sum_k' V_kk' dS_k'[n]
+    if source is not None:                                        # delta_ik source_j[n]
+        for i in range(dI.shape[1]):
+            dI_next[:, i, :, i] += source
+    dU_next = beta * dU + dI                                      # U[n+1] uses I[n]: old dI
+    if params.reset == "zero":
+        dU_next = dU_next * (1.0 - S)[:, None, None, :]
+        if not params.detach_reset:
+            dU_next = dU_next - (beta * U + I)[:, None, None, :] * ds
+    elif params.reset == "subtract" and not params.detach_reset:
+        dU_next = dU_next - theta * ds
+    # ---- YOUR CODE END ----
+    return dI_next, dU_next

@@ -24,6 +24,7 @@ FIGURES = OrderedDict([
     ("lif_dynamics", lif_dynamics),                # Fig. 1
     ("computational_graph", computational_graph),  # Fig. 2
     ("surrogates", surrogates),                    # Fig. 3
+    ("credit_assignment_cost", __import__(f"{__name__}.credit_assignment_cost", fromlist=["make"])),  # Eq. 12 text
 ])
 
 

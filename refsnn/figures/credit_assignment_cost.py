@@ -1,0 +1,120 @@
+r"""Cost of temporal credit assignment, measured: BPTT ("backward") vs exact RTRL ("forward").
+
+Not a figure of the tutorial (Fig. 2 shows the unrolled graph; this plots what the text beside
+arXiv Eq. 12 says about it): BPTT must store the whole trace, memory ``O(NT)``, whereas the
+forward method (Eq. 12, :func:`refsnn.rtrl`) keeps the sensitivities of every neuron to every
+weight, memory ``O(N^3)`` independent of ``T``, at ``O(N^4)`` time per step. The data come from
+:func:`refsnn.costs.measure` (one recurrent hidden layer of ``N`` LIF neurons, batch 1;
+peak memory by :mod:`tracemalloc` during one gradient, time per gradient).
+
+What must be visible:
+
+* (a) peak memory vs ``T`` (log-log) at fixed ``N``: BPTT grows linearly (slope ~1, reference
+  line ``O(NT)``), RTRL is flat (slope ~0);
+* (b) peak memory vs ``N`` at fixed ``T``: BPTT slope ~1 (``O(NT)``, bending towards 2 at
+  large ``N`` where the ``N^2`` gradient of ``V`` dominates, reference ``O(N^2)``), RTRL slope ~3
+  (``O(N^3)``);
+* (c) time per gradient vs ``N``: RTRL towards ``O(N^4 T)``, BPTT ``O(N^2 T)``;
+* legends with the fitted log-log slopes; reference lines (dashed/dotted, grey) anchored to the
+  last measured point of the curve they accompany.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from matplotlib import ticker
+
+from . import style
+
+NAME = "credit_assignment_cost"
+COLOURS = {"bptt": "#1f77b4", "rtrl": "#d62728", "superspike": "#2ca02c", "eprop": "#9467bd"}
+LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike", "eprop": "e-prop"}
+
+
+def costs_module():
+    """:mod:`refsnn.costs`, the measurement behind the figure."""
+    from .. import costs
+    return costs
+
+
+def data(quick=False):
+    """The measurement behind the figure (``measure`` of :mod:`refsnn.costs`)."""
+    costs = costs_module()
+    sizes = dict(costs.QUICK) if quick else dict(costs.FULL)
+    if not quick:
+        sizes["repeats"] = 3
+    return costs.measure(**sizes)
+
+
+def _reference(ax, x, y_anchor, x_anchor, power, label, ls):
+    """Draw ``c x^power`` through ``(x_anchor, y_anchor)``."""
+    x = np.asarray(x, float)
+    ax.plot(x, y_anchor * (x / x_anchor) ** power, ls=ls, c="0.55", lw=0.9, label=label,
+            zorder=1)
+
+
+def _panel(ax, sweep, quantity, result, refs, fit_slope, scale, unit):
+    for method, d in result[sweep].items():
+        y = d[quantity] * scale
+        s = fit_slope(d["x"], d[quantity])
+        ax.loglog(d["x"], y, "o-", c=COLOURS.get(method, "k"), ms=3.5, lw=1.2,
+                  label=f"{LABELS.get(method, method)} (slope {s:.2f})", zorder=3)
+    for method, power, label, ls in refs:
+        if method not in result[sweep]:
+            continue
+        d = result[sweep][method]
+        _reference(ax, d["x"], d[quantity][-1] * scale, d["x"][-1], power, label, ls)
+    ax.set_xlabel("sequence length T (steps)" if sweep == "T" else "hidden neurons N")
+    ax.set_ylabel(unit)
+    ticks = sorted({int(v) for d in result[sweep].values() for v in d["x"]})
+    if len(ticks) > 6:  # every other one, keeping the last
+        ticks = ticks[::-1][::2][::-1]
+    ax.set_xticks(ticks)
+    ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.legend(loc="best", fontsize=6.5, handlelength=2.2)
+
+
+def make(out_dir, quick=False):
+    """Measure and draw into ``out_dir`` (``credit_assignment_cost.png`` / ``.pdf``).
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+    quick : bool
+        Tiny sizes (a few seconds), lower resolution: what the tests run.
+
+    Returns
+    -------
+    list of str
+        ``[png_path, pdf_path]``.
+    """
+    out_dir = style.check_out_dir(out_dir)
+    fit_slope = costs_module().fit_slope
+    result = data(quick)
+    cfg = result["config"]
+    with style.house_style():
+        fig = style.new_figure(10.5, 3.6)
+        axes = fig.subplots(1, 3)
+        _panel(axes[0], "T", "memory", result,
+               [("bptt", 1, "O(NT)", "--"), ("rtrl", 0, "O(N³), no T", ":")],
+               fit_slope, 1e-6, "peak memory (MB)")
+        axes[0].set_title(f"(a) memory vs T  (N = {cfg['N_fixed']})", loc="left")
+        _panel(axes[1], "N", "memory", result,
+               [("bptt", 1, "O(NT)", "--"), ("bptt", 2, "O(N²)", "-."),
+                ("rtrl", 3, "O(N³)", ":")],
+               fit_slope, 1e-6, "peak memory (MB)")
+        axes[1].set_title(f"(b) memory vs N  (T = {cfg['T_fixed']})", loc="left")
+        _panel(axes[2], "N", "time", result,
+               [("bptt", 2, "O(N²T)", "--"), ("rtrl", 4, "O(N⁴T)", ":")],
+               fit_slope, 1e3, "time per gradient (ms)")
+        axes[2].set_title(f"(c) time vs N  (T = {cfg['T_fixed']})", loc="left")
+        skipped = ", ".join(LABELS.get(m, m) for m in result["skipped"])
+        note = ("one recurrent hidden layer, batch 1; BPTT includes the forward pass that "
+                "records the trace; RTRL runs online (nothing of length T stored)"
+                + (f"; not available: {skipped}" if skipped else ""))
+        fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7, color="0.35")
+        fig.tight_layout()
+        return style.save(fig, out_dir, NAME, quick=quick)
