@@ -1,45 +1,165 @@
-"""`python -m benchmarks`: time the forward pass and BPTT of refsnn on a few network sizes.
+"""`python -m benchmarks` (`make bench`): refsnn against a NumPy baseline, PyTorch and snnTorch.
 
-Reports the median of repeated runs after a warm-up call (which includes compilation, reported
-separately).
+For each case: forward and forward+backward (BPTT) wall time per batch (median of repeated runs
+after a warm-up), the ratio of each reference to refsnn, peak memory of refsnn's forward+BPTT
+(tracemalloc) against the bytes of the trace it must store, and, before any timing, the max
+relative error of each reference's gradient against ``refsnn.bptt``. Then the compile time of all
+kernels in a fresh process, with an empty Numba cache ("cold") and with the normal one
+("cached").
+
+Threads: refsnn's kernels are serial, so by default BLAS (NumPy) and torch are pinned to one
+thread too (``--threads N`` lets them use N): on a small shared machine multithreaded BLAS can
+also be much *slower* (spin-waiting threads on busy cores).
+
+``--quick`` runs a reduced set (seconds); torch and snnTorch are skipped with a message when
+they do not import (``pip install -e .[compare]``).
 """
-import time
+import argparse
+import os
+import sys
 
+
+def _parse():
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
+    ap.add_argument("--quick", action="store_true", help="a reduced, fast run")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compile-time runs")
+    return ap.parse_args()
+
+
+ARGS = _parse() if __name__ == "__main__" else None
+if ARGS is not None:  # before numpy is imported
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from refsnn import bptt, losses  # noqa: E402
+
+from . import torch_reference  # noqa: E402
+from .timing import (gradient_errors, implementations, median_time, peak_memory,  # noqa: E402
+                     problem, trace_bytes)
+
+CASES = [
+    # name, sizes, T, B, input density, recurrent
+    ("SHD 700-200r-20 T=100 B=64", [700, 200, 20], 100, 64, 0.03, True),
+    ("SHD 700-200r-20 T=100 B=256", [700, 200, 20], 100, 256, 0.03, True),
+    ("small 100-64-10 T=50 B=32", [100, 64, 10], 50, 32, 0.05, False),
+]
+SCALING_N = [(f"N={n} (700-{n}r-20 T=100 B=32)", [700, n, 20], 100, 32, 0.03, True)
+             for n in (50, 100, 400, 800)]
+SCALING_T = [(f"T={t} (700-200r-20 B=32)", [700, 200, 20], t, 32, 0.03, True)
+             for t in (50, 200, 400)]
+
+COMPILE_SNIPPET = """
+import time; t0 = time.perf_counter()
 import numpy as np
-
 from refsnn import LIFParams, Network, bptt, losses
+t1 = time.perf_counter()
+p = LIFParams(alpha=0.8, beta=0.9)
+net = Network.init([3, 4, 2], p, recurrent=True, rng=0)
+x = (np.random.default_rng(0).random((2, 10, 3)) < 0.5).astype(float)
+tr = net.simulate(x)
+bptt(net, tr, losses.max_over_time_ce(tr.readout, [0, 1])[1])
+t2 = time.perf_counter()
+print(t1 - t0, t2 - t1)
+"""
 
 
-def median_time(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+def compile_times():
+    """``(import s, first call s)`` in a fresh process, cold (empty cache) and cached."""
+    out = {}
+    with tempfile.TemporaryDirectory() as cold_dir:
+        for label, env_extra in (("cold", {"NUMBA_CACHE_DIR": cold_dir}),
+                                 ("cached", {"NUMBA_CACHE_DIR": cold_dir})):
+            # the "cached" run reuses the directory the cold run has just filled
+            env = dict(os.environ, **env_extra)
+            r = subprocess.run([sys.executable, "-c", COMPILE_SNIPPET], env=env,
+                               capture_output=True, text=True, check=True)
+            out[label] = tuple(float(v) for v in r.stdout.split())
+    return out
 
 
-def main():
-    p = LIFParams.from_taus(dt=1e-3, tau_syn=5e-3, tau_mem=1e-2)
-    cases = [("small 100-64-10, T=50, B=32", [100, 64, 10], 50, 32, 0.05),
-             ("SHD-sized 700-200r-20, T=100, B=64", [700, 200, 20], 100, 64, 0.03)]
-    print(f"{'case':<40}{'first call (s)':>16}{'forward (ms)':>14}{'fwd+bptt (ms)':>15}")
-    for name, sizes, T, B, density in cases:
-        net = Network.init(sizes, p, recurrent=len(sizes) == 3 and sizes[1] == 200, rng=0)
-        x = (np.random.default_rng(0).random((B, T, sizes[0])) < density).astype(float)
-        labels = np.arange(B) % sizes[-1]
+def run_case(name, sizes, T, B, density, recurrent, repeats, torch_ok, memory=True):
+    net, x, labels = problem(sizes, T, B, density, recurrent)
+    tr = net.simulate(x)
+    errs = gradient_errors(net, x, labels) if torch_ok or True else {}
+    impls = implementations(net, x, labels, with_torch=torch_ok)
+    row = {"name": name, "errors": errs, "hidden_density": float(tr.S[0].mean())}
+    for impl, (fwd, fb) in impls.items():
+        reps = repeats if impl == "refsnn" else max(2, repeats // 2)
+        row[impl] = (median_time(fwd, reps), median_time(fb, reps))
+    if memory:
+        def fb():
+            t = net.simulate(x)
+            bptt(net, t, losses.max_over_time_ce(t.readout, labels)[1])
+        row["peak"] = peak_memory(fb) + x.nbytes  # x is part of the trace, allocated before
+        row["trace"] = trace_bytes(tr)
+    return row
 
-        def step():
-            tr = net.simulate(x)
-            bptt(net, tr, losses.max_over_time_ce(tr.readout, labels)[1])
 
-        t0 = time.perf_counter()
-        step()
-        first = time.perf_counter() - t0
-        fwd = median_time(lambda: net.simulate(x))
-        both = median_time(step)
-        print(f"{name:<40}{first:>16.2f}{fwd * 1e3:>14.1f}{both * 1e3:>15.1f}")
+def print_rows(rows, title):
+    impls = [k for k in ("numpy", "torch", "snntorch") if any(k in r for r in rows)]
+    print(f"\n{title}")
+    head = f"{'case':<32}{'fwd ms':>9}{'f+b ms':>9}"
+    for k in impls:
+        head += f"{k + ' f+b':>15}{'x':>7}"
+    head += f"{'peak/trace':>12}"
+    print(head)
+    for r in rows:
+        fwd, fb = r["refsnn"]
+        line = f"{r['name']:<32}{fwd * 1e3:>9.1f}{fb * 1e3:>9.1f}"
+        for k in impls:
+            if k in r:
+                line += f"{r[k][1] * 1e3:>15.1f}{r[k][1] / fb:>7.1f}"
+            else:
+                line += f"{'-':>15}{'':>7}"
+        if "peak" in r:
+            line += f"{r['peak'] / 2**20:>6.0f}/{r['trace'] / 2**20:.0f}MB"
+        print(line, flush=True)
+    print("forward-only ratios (reference fwd / refsnn fwd): " + "; ".join(
+        f"{r['name'].split(' (')[0]}: " + ", ".join(
+            f"{k} {r[k][0] / r['refsnn'][0]:.1f}x" for k in impls if k in r) for r in rows))
+
+
+def main(args):
+    t_start = time.perf_counter()
+    torch_ok = torch_reference.available()
+    print(f"refsnn benchmark: float64, BLAS/torch threads = {args.threads}, "
+          f"refsnn kernels serial; median of repeats after a warm-up")
+    if torch_ok:
+        import torch
+        torch.set_num_threads(args.threads)
+        snn = torch_reference.snntorch_available()
+        print(f"torch {torch.__version__}" + (f", snntorch {torch_reference.snntorch.__version__}"
+                                              if snn else ", snntorch not importable: skipped"))
+    else:
+        print("torch not importable: PyTorch and snnTorch references skipped "
+              "(pip install -e .[compare])")
+    cases = CASES[:1] + CASES[2:] if args.quick else CASES
+    rows = []
+    for c in cases:
+        rows.append(run_case(*c, repeats=3 if args.quick else 5, torch_ok=torch_ok))
+    print("\ngradient agreement with refsnn.bptt (max relative error, before timing):")
+    for r in rows:
+        print(f"  {r['name']:<32}" + "  ".join(f"{k} {v:.1e}" for k, v in r["errors"].items())
+              + f"   (hidden spike density {r['hidden_density']:.2f})")
+    print_rows(rows, "forward and forward+backward per batch (ms); x = reference / refsnn")
+    if not args.quick:
+        scal = [run_case(*c, repeats=3, torch_ok=torch_ok, memory=False)
+                for c in SCALING_N + SCALING_T]
+        print_rows(scal, "scaling in N and T (input density 0.03)")
+    if not args.no_compile:
+        ct = compile_times()
+        print("\ncompile time of all kernels in a fresh process (import s + first call s):")
+        for k, (imp, first) in ct.items():
+            print(f"  {k:<7} import {imp:5.2f} s   first simulate+bptt {first:5.2f} s")
+    print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

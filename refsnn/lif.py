@@ -147,32 +147,45 @@ def layer_forward(S_in, W, V, has_V, alpha, beta, theta, reset, spike, sg_code, 
     """Simulate one LIF layer over all steps; fills ``I, U, S`` (each ``(B, T, N)``) in place.
 
     ``S_in``: ``(B, T, N_in)``; ``W``: ``(N, N_in)``; ``V``: ``(N, N)`` (ignored unless
-    ``has_V``). Zero entries of ``S_in`` are skipped (event-driven accumulation).
+    ``has_V``). Any float dtype (float64 or float32, all arrays alike).
+
+    Event-driven input: only the nonzero entries ``S_in[b, n, j]`` are visited, and each adds the
+    *column* ``W[:, j]`` (the weights out of presynaptic neuron ``j``) to ``I[b, n+1]``. The
+    kernel therefore works on transposed copies ``WT = W.T``, ``VT = V.T`` (C-contiguous), in
+    which that column is a contiguous row. Every ``I[b, n+1, i]`` still receives the same
+    additions in the same order (``alpha I`` first, then ``W`` over ``j`` ascending, then ``V``),
+    so the result is bit-identical to the plain ``W[i, j]`` loop (forward-mode methods replay
+    this arithmetic step by step).
     """
     B, T, N_in = S_in.shape
     N = W.shape[0]
+    WT = np.ascontiguousarray(W.T)  # WT[j, i] = W[i, j]: row j = weights out of input j
+    VT = np.ascontiguousarray(V.T)
     for b in range(B):
         for i in range(N):
             I[b, 0, i] = 0.0
             U[b, 0, i] = 0.0
         for n in range(T):
             for i in range(N):
+                # S[n] = Theta(U[n] - theta)  (or F(U[n] - theta) for soft spikes)
                 S[b, n, i] = spike_fn(spike, sg_code, sg_scale, U[b, n, i] - theta)
             if n + 1 == T:
                 break
             for i in range(N):
-                # Eq. 7: I[n+1] = alpha I[n] + W S_in[n] + V S[n]
-                I[b, n + 1, i] = alpha * I[b, n, i]
+                # Eq. 8: U[n+1] from U[n], I[n], S[n]; Eq. 7, first term: alpha I[n]
                 U[b, n + 1, i] = membrane_update(reset, beta, theta, U[b, n, i], I[b, n, i],
                                                  S[b, n, i])
+                I[b, n + 1, i] = alpha * I[b, n, i]
+            # Eq. 7, second term: + W S_in[n], one contiguous row of WT per input spike
             for j in range(N_in):
                 s = S_in[b, n, j]
                 if s != 0.0:
                     for i in range(N):
-                        I[b, n + 1, i] += W[i, j] * s
+                        I[b, n + 1, i] += WT[j, i] * s
+            # Eq. 7, third term: + V S[n]
             if has_V:
                 for j in range(N):
                     s = S[b, n, j]
                     if s != 0.0:
                         for i in range(N):
-                            I[b, n + 1, i] += V[i, j] * s
+                            I[b, n + 1, i] += VT[j, i] * s

@@ -88,8 +88,10 @@ def derivative(code, scale, x):
         d = scale * abs(x) + 1.0
         return 1.0 / (d * d)
     if code == SIGMOID:
-        s = _logistic(scale * x)
-        return scale * s * (1.0 - s)
+        # scale s (1 - s) = scale e / (1 + e)^2 with e = exp(-scale |x|): no cancellation in
+        # 1 - s far from threshold, no overflow
+        e = np.exp(-scale * abs(x))
+        return scale * e / ((1.0 + e) * (1.0 + e))
     if code == PIECEWISE_LINEAR:
         return max(0.0, 1.0 - scale * abs(x))
     if code == EXPONENTIAL:

@@ -7,7 +7,7 @@ small version the tests run.
 
 >>> from refsnn.figures import FIGURES, make_all
 >>> list(FIGURES)            # doctest: +SKIP
-['lif_dynamics', 'computational_graph', 'surrogates']
+['lif_dynamics', 'computational_graph', 'surrogates', 'performance', 'credit_assignment_cost']
 
 From the shell: ``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``.
 """
@@ -17,14 +17,15 @@ import os
 import time
 from collections import OrderedDict
 
-from . import computational_graph, lif_dynamics, surrogates
+from . import computational_graph, credit_assignment_cost, lif_dynamics, performance, surrogates
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
     ("lif_dynamics", lif_dynamics),                # Fig. 1
     ("computational_graph", computational_graph),  # Fig. 2
     ("surrogates", surrogates),                    # Fig. 3
-    ("credit_assignment_cost", __import__(f"{__name__}.credit_assignment_cost", fromlist=["make"])),  # Eq. 12 text
+    ("performance", performance),                  # benchmark (not in the paper)
+    ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
 ])
 
 

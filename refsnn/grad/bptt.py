@@ -98,15 +98,58 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
                 gI[b, n, i] = gi
 
 
+@numba.njit(cache=True)
+def outer_sum_kernel(g, s, outT):
+    """``outT[j, i] += sum_{b, n} s[b, n, j] g[b, n+1, i]``: a weight gradient, transposed.
+
+    ``dL/dW_ij = sum_{b,n} gI[b, n+1, i] S_in[b, n, j]`` (module docstring). Event-driven: only
+    nonzero presynaptic entries ``s[b, n, j]`` (spikes) are visited, and each adds the contiguous
+    row ``g[b, n+1, :]`` to the contiguous row ``outT[j, :]``. Serial, so the summation order
+    (``b``, then ``n``, ascending) and hence the result are deterministic.
+    """
+    B, T, N = g.shape
+    N_s = s.shape[2]
+    for b in range(B):
+        for n in range(T - 1):
+            for j in range(N_s):
+                sj = s[b, n, j]
+                if sj != 0.0:
+                    for i in range(N):
+                        outT[j, i] += sj * g[b, n + 1, i]
+
+
+@numba.njit(cache=True)
+def backprop_to_input_kernel(gI, W, g):
+    """``g[b, n] = W^T gI[b, n+1]`` for ``n < T-1``, ``g[b, T-1] = 0`` (``g`` zeroed here).
+
+    Row by row of ``W`` (contiguous): ``g[b, n, :] += gI[b, n+1, k] W[k, :]``.
+    """
+    B, T, N = gI.shape
+    N_in = W.shape[1]
+    for b in range(B):
+        for n in range(T):
+            for j in range(N_in):
+                g[b, n, j] = 0.0
+        for n in range(T - 1):
+            for k in range(N):
+                gk = gI[b, n + 1, k]
+                if gk != 0.0:
+                    for j in range(N_in):
+                        g[b, n, j] += W[k, j] * gk
+
+
 def _outer_sum(g_next, s_prev):
     """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``."""
-    return np.tensordot(g_next[:, 1:, :], s_prev[:, :-1, :], axes=([0, 1], [0, 1]))
+    outT = np.zeros((s_prev.shape[2], g_next.shape[2]),
+                    dtype=np.result_type(g_next.dtype, s_prev.dtype))
+    outer_sum_kernel(np.ascontiguousarray(g_next), np.ascontiguousarray(s_prev), outT)
+    return np.ascontiguousarray(outT.T)
 
 
 def _backprop_to_input(gI, W):
     """Error on the presynaptic spikes: ``gS_in[n] = W^T gI[n+1]``, zero at the last step."""
-    g = np.zeros(gI.shape[:2] + (W.shape[1],))
-    g[:, :-1, :] = gI[:, 1:, :] @ W
+    g = np.empty(gI.shape[:2] + (W.shape[1],), dtype=np.result_type(gI.dtype, W.dtype))
+    backprop_to_input_kernel(np.ascontiguousarray(gI), np.ascontiguousarray(W), g)
     return g
 
 
@@ -191,10 +234,14 @@ def bptt(net, trace, d_readout) -> Grads:
         I, U, S = trace.I[l], trace.U[l], trace.S[l]
         V = net.V[l]
         gI = np.empty_like(U)
-        gU = np.empty_like(U)
+        # a hidden layer has no direct loss term (gU_ext = 0). Passing the zeroed output gU as
+        # gU_ext saves one (B, T, N) array: the kernel reads gU_ext[b, n] before it writes
+        # gU[b, n], and has written nothing there yet.
+        gU = np.zeros_like(U)
         layer_backward(I, U, S, V if V is not None else _EMPTY, V is not None,
                        p.alpha, p.beta, p.threshold, p.reset_code, p.detach_reset, spike,
-                       sg.code, sg.scale, gS_ext, np.zeros_like(U), gI, gU)
+                       sg.code, sg.scale, gS_ext, gU, gI, gU)
+        del gU
         S_below = trace.S[l - 1] if l > 0 else trace.x
         gW[l] = _outer_sum(gI, S_below)
         if V is not None:

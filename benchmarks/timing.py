@@ -1,0 +1,99 @@
+"""Shared pieces of the benchmark and of the ``performance`` figure: networks, inputs, timers.
+
+Every implementation runs the same network (superspike surrogate, reset "subtract" with a
+detached reset, so snnTorch maps onto it too) on the same input, float64.
+"""
+from __future__ import annotations
+
+import time
+import tracemalloc
+
+import numpy as np
+
+from refsnn import LIFParams, Network, bptt, losses
+
+from . import numpy_baseline, torch_reference
+
+PARAMS = LIFParams.from_taus(dt=1e-3, tau_syn=5e-3, tau_mem=1e-2, reset="subtract",
+                             detach_reset=True)
+
+
+def problem(sizes, T, B, density, recurrent=True, seed=0):
+    """``(net, x, labels)``: a random network and Bernoulli input of the given spike density."""
+    net = Network.init(sizes, PARAMS, recurrent=recurrent, surrogate=("superspike", 10.0),
+                       rng=seed)
+    x = (np.random.default_rng(seed).random((B, T, sizes[0])) < density).astype(np.float64)
+    return net, x, np.arange(B) % sizes[-1]
+
+
+def median_time(fn, repeats=5, warmup=1):
+    """Median wall time (s) of ``repeats`` calls after ``warmup`` calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def peak_memory(fn):
+    """Peak bytes allocated through NumPy/Python (tracemalloc) while ``fn`` runs."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def trace_bytes(trace):
+    """Bytes of every array a Trace stores, the input ``x`` included (what BPTT must keep)."""
+    arrs = [trace.x, trace.readout_I, trace.readout] + trace.I + trace.U + trace.S
+    return sum(a.nbytes for a in arrs)
+
+
+def implementations(net, x, labels, with_torch=True):
+    """``{name: (forward_fn, forward_backward_fn)}`` for every available implementation."""
+    def d_of(readout):
+        return losses.max_over_time_ce(readout, labels)[1]
+
+    def ref_fb():
+        tr = net.simulate(x)
+        return bptt(net, tr, d_of(tr.readout))
+
+    def np_fb():
+        tr = numpy_baseline.forward(net, x)
+        return numpy_baseline.backward(net, tr, d_of(tr.readout))
+
+    impls = {"refsnn": (lambda: net.simulate(x), ref_fb),
+             "numpy": (lambda: numpy_baseline.forward(net, x), np_fb)}
+    if with_torch and torch_reference.available():
+        d = d_of(net.simulate(x).readout)
+        for name, fwd in (("torch", torch_reference.torch_forward),
+                          ("snntorch", torch_reference.snntorch_forward)):
+            if name == "snntorch" and not torch_reference.snntorch_available():
+                continue
+            impls[name] = ((lambda f=fwd: torch_reference.forward_only(f, net, x)),
+                           (lambda f=fwd: torch_reference.step(f, net, x, d)))
+    return impls
+
+
+def gradient_errors(net, x, labels):
+    """``{name: max relative error}`` of each reference's gradient against ``refsnn.bptt``."""
+    tr = net.simulate(x)
+    d = losses.max_over_time_ce(tr.readout, labels)[1]
+    g = bptt(net, tr, d)
+    ours = g.W + [v for v in g.V if v is not None]
+    out = {}
+    gb = numpy_baseline.backward(net, numpy_baseline.forward(net, x), d)
+    out["numpy"] = torch_reference.max_rel_error(ours, gb.W + [v for v in gb.V if v is not None])
+    if torch_reference.available():
+        refs = [("torch", torch_reference.torch_forward)]
+        if torch_reference.snntorch_available():
+            refs.append(("snntorch", torch_reference.snntorch_forward))
+        for name, fwd in refs:
+            _, gW, gV = torch_reference.gradients(fwd, net, x, d)
+            out[name] = torch_reference.max_rel_error(ours, gW + [v for v in gV if v is not None])
+    return out
