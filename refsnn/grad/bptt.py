@@ -68,18 +68,22 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
     """
     B, T, N = U.shape
     gS = np.empty(N)
-    for b in range(B):
-        for n in range(T - 1, -1, -1):
-            last = n == T - 1
+    g_next = np.zeros((B, N))  # gI[:, n+1, :], contiguous for the matrix product
+    rec = np.zeros((B, N))     # V^T gI[n+1] for every sample: one BLAS product per step
+    for n in range(T - 1, -1, -1):
+        last = n == T - 1
+        if has_V and not last:
+            for b in range(B):
+                for k in range(N):
+                    g_next[b, k] = gI[b, n + 1, k]
+            rec[:, :] = np.dot(g_next, V)  # rec[b, i] = sum_k gI[b, n+1, k] V[k, i]
+        for b in range(B):
             for i in range(N):
                 gS[i] = gS_ext[b, n, i]
             if not last:
                 if has_V:
-                    for k in range(N):
-                        g = gI[b, n + 1, k]
-                        if g != 0.0:
-                            for i in range(N):
-                                gS[i] += V[k, i] * g
+                    for i in range(N):
+                        gS[i] += rec[b, i]
                 if not detach_reset:
                     for i in range(N):
                         if reset == RESET_SUBTRACT:
