@@ -97,58 +97,72 @@ CONFIGS = (
 
 EXACT_RESET = "fails only for reset=subtract/zero with detach_reset=False"
 
-#: (pattern, predicate on Config, hint). diagnose() picks the smallest group that contains
-#: every failing network: each typical mistake breaks exactly one of these groups.
-GROUPS = (
-    ("fails only for the two-layer network",
-     lambda c: c.layers == 2,
-     "only the two-layer network disagrees, so your dW and dV are right but the error you "
-     "send down is not: gS_in[n] = W^T gI[n+1] (gI[:, n+1] @ W in batch form) and "
-     "gS_in[T-1] = 0. The one-layer networks never use gS_in."),
+#: (pattern, predicate on Config) of every group of test networks. diagnose() picks the
+#: smallest group that contains every failing network: each typical mistake breaks exactly
+#: one of them. Each exercise attaches its own hint to every group (_with_hints).
+GROUP_PATTERNS = (
+    ("fails only for the two-layer network", lambda c: c.layers == 2),
     ("fails only for reset=subtract with detach_reset=False",
-     lambda c: c.reset == "subtract" and not c.detach,
-     "the subtract reset U[n+1] = ... - theta S[n] puts dU[n+1]/dS[n] gU[n+1] = "
-     "-theta gU[n+1] into gS[n]: check it is there, its sign, and that it uses gU[n+1]."),
+     lambda c: c.reset == "subtract" and not c.detach),
     ("fails only for reset=zero with detach_reset=False",
-     lambda c: c.reset == "zero" and not c.detach,
-     "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts the reset term "
-     "dU[n+1]/dS[n] gU[n+1] = -(beta U[n] + I[n]) gU[n+1] into gS[n]."),
-    ("fails only for detach_reset=True",
-     lambda c: c.detach and c.reset != "none",
-     "with detach_reset=True the reset carries no gradient: leave the dU[n+1]/dS[n] term "
-     "out of gS[n] (but keep the (1 - S[n]) factors of the zero reset)."),
-    ("fails only for reset=zero",
-     lambda c: c.reset == "zero",
-     "check the (1 - S[n]) factors of the zero reset: dU[n+1]/dU[n] = beta (1 - S[n]) and "
-     "dU[n+1]/dI[n] = 1 - S[n]; they stay with detach_reset=True."),
-    (EXACT_RESET,
-     lambda c: c.reset != "none" and not c.detach,
-     "the reset term dU[n+1]/dS[n] gU[n+1] of gS[n] is missing or wrong: -theta gU[n+1] "
-     "for reset='subtract', -(beta U[n] + I[n]) gU[n+1] for reset='zero', nothing when "
-     "params.detach_reset is True."),
-    ("fails only for the soft model",
-     lambda c: c.spike == "soft",
-     "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself (never a "
-     "thresholded copy such as S > 0) and take F' from surrogate.derivative(U - theta)."),
-    ("fails only for hard spikes",
-     lambda c: c.spike == "hard",
-     "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: the "
-     "surrogate derivative is surrogate.derivative(U[n] - theta)."),
-    ("fails only for the sigmoid surrogate",
-     lambda c: c.surrogate[0] != "superspike",
-     "use surrogate.derivative(U - theta) rather than the formula of one surrogate."),
-    ("fails only for recurrent networks (with V)",
-     lambda c: c.recurrent,
-     "your V gradient disagrees, and W with it: did you include V^T gI[n+1] in gS[n]? In "
-     "batch form it is gI[:, n+1] @ V (not @ V.T: V is (post, pre))."),
+     lambda c: c.reset == "zero" and not c.detach),
+    ("fails only for detach_reset=True", lambda c: c.detach and c.reset != "none"),
+    ("fails only for reset=zero", lambda c: c.reset == "zero"),
+    (EXACT_RESET, lambda c: c.reset != "none" and not c.detach),
+    ("fails only for the soft model", lambda c: c.spike == "soft"),
+    ("fails only for hard spikes", lambda c: c.spike == "hard"),
+    ("fails only for the sigmoid surrogate", lambda c: c.surrogate[0] != "superspike"),
+    ("fails only for recurrent networks (with V)", lambda c: c.recurrent),
     ("fails for every network (every reset mode, soft and hard spikes)",
-     lambda c: True,
-     "every entry is off: check the one-step delay: I[n+1] depends on S_in[n] (and S[n]), "
-     "so dW = sum_n gI[n+1] S_in[n]^T pairs gI[:, 1:] with S_in[:, :-1]. Then the recursion: "
-     "gU[n] needs F'(U[n] - theta) of the same step as gS[n] and gU[n+1] of the next; "
-     "gI[n] = alpha gI[n+1] + dU[n+1]/dI[n] gU[n+1] (alpha for the current, beta for the "
-     "membrane)."),
+     lambda c: True),
 )
+
+
+def _with_hints(hints):
+    """``(pattern, predicate, hint)`` for every group, with the hints of one exercise."""
+    return tuple((pattern, pred, hints[pattern]) for pattern, pred in GROUP_PATTERNS)
+
+
+#: hints of the ``lif_bptt`` exercise for each group of :data:`GROUP_PATTERNS`
+GROUPS = _with_hints({
+    "fails only for the two-layer network":
+        "only the two-layer network disagrees, so your dW and dV are right but the error you "
+        "send down is not: gS_in[n] = W^T gI[n+1] (gI[:, n+1] @ W in batch form) and "
+        "gS_in[T-1] = 0. The one-layer networks never use gS_in.",
+    "fails only for reset=subtract with detach_reset=False":
+        "the subtract reset U[n+1] = ... - theta S[n] puts dU[n+1]/dS[n] gU[n+1] = "
+        "-theta gU[n+1] into gS[n]: check it is there, its sign, and that it uses gU[n+1].",
+    "fails only for reset=zero with detach_reset=False":
+        "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts the reset term "
+        "dU[n+1]/dS[n] gU[n+1] = -(beta U[n] + I[n]) gU[n+1] into gS[n].",
+    "fails only for detach_reset=True":
+        "with detach_reset=True the reset carries no gradient: leave the dU[n+1]/dS[n] term "
+        "out of gS[n] (but keep the (1 - S[n]) factors of the zero reset).",
+    "fails only for reset=zero":
+        "check the (1 - S[n]) factors of the zero reset: dU[n+1]/dU[n] = beta (1 - S[n]) and "
+        "dU[n+1]/dI[n] = 1 - S[n]; they stay with detach_reset=True.",
+    EXACT_RESET:
+        "the reset term dU[n+1]/dS[n] gU[n+1] of gS[n] is missing or wrong: -theta gU[n+1] "
+        "for reset='subtract', -(beta U[n] + I[n]) gU[n+1] for reset='zero', nothing when "
+        "params.detach_reset is True.",
+    "fails only for the soft model":
+        "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself (never a "
+        "thresholded copy such as S > 0) and take F' from surrogate.derivative(U - theta).",
+    "fails only for hard spikes":
+        "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: the "
+        "surrogate derivative is surrogate.derivative(U[n] - theta).",
+    "fails only for the sigmoid surrogate":
+        "use surrogate.derivative(U - theta) rather than the formula of one surrogate.",
+    "fails only for recurrent networks (with V)":
+        "your V gradient disagrees, and W with it: did you include V^T gI[n+1] in gS[n]? In "
+        "batch form it is gI[:, n+1] @ V (not @ V.T: V is (post, pre)).",
+    "fails for every network (every reset mode, soft and hard spikes)":
+        "every entry is off: check the one-step delay: I[n+1] depends on S_in[n] (and S[n]), "
+        "so dW = sum_n gI[n+1] S_in[n]^T pairs gI[:, 1:] with S_in[:, :-1]. Then the recursion: "
+        "gU[n] needs F'(U[n] - theta) of the same step as gS[n] and gU[n+1] of the next; "
+        "gI[n] = alpha gI[n+1] + dU[n+1]/dI[n] gU[n+1] (alpha for the current, beta for the "
+        "membrane).",
+})
 
 #: hints by which *kind* of weight disagrees (they override the group's hint)
 ONLY_DV = ("only your dV disagrees (dW agrees, so your gI recursion is right): "
@@ -482,55 +496,44 @@ DELAY_HINT = ("the one-step delay: U[n+1] = beta U[n] + I[n] - ... uses the curr
 LEAK_HINT = ("the leaks: dI[n+1] = alpha dI[n] + ... (the current decays with alpha) and "
              "dU[n+1] = beta dU[n] + dI[n] + ... (the membrane with beta).")
 
-#: (pattern, predicate on Config, hint) for ``rtrl_step`` (see :data:`GROUPS`)
-RTRL_GROUPS = (
-    ("fails only for the two-layer network",
-     lambda c: c.layers == 2,
-     "only the two-layer network disagrees, the only one where a block's sensitivity passes "
-     "through a layer: the term sum_k' W_kk' dS_in_k'[n] of dI[n+1] is missing or wrong "
-     "(dS_in @ W.T in the (B, A, C, N) layout, W is (post, pre))."),
-    ("fails only for reset=subtract with detach_reset=False",
-     lambda c: c.reset == "subtract" and not c.detach,
-     "the subtract reset U[n+1] = ... - theta S[n] puts -theta dS[n] into dU[n+1], with "
-     "dS[n] = F'(U[n] - theta) dU[n] (the old dU, of step n)."),
-    ("fails only for reset=zero with detach_reset=False",
-     lambda c: c.reset == "zero" and not c.detach,
-     "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts -(beta U[n] + I[n]) dS[n] "
-     "into dU[n+1], with dS[n] = F'(U[n] - theta) dU[n]."),
-    ("fails only for detach_reset=True",
-     lambda c: c.detach and c.reset != "none",
-     "with detach_reset=True the reset carries no gradient: leave the dS[n] terms out of "
-     "dU[n+1] (but keep the (1 - S[n]) factor of the zero reset)."),
-    ("fails only for reset=zero",
-     lambda c: c.reset == "zero",
-     "the zero reset multiplies (beta dU[n] + dI[n]) by (1 - S[n]); the factor stays with "
-     "detach_reset=True."),
-    (EXACT_RESET,
-     lambda c: c.reset != "none" and not c.detach,
-     "the reset term of dU[n+1] is missing or wrong: -theta dS[n] for reset='subtract', "
-     "-(beta U[n] + I[n]) dS[n] for reset='zero', nothing when params.detach_reset is True "
-     "(dS[n] = F'(U[n] - theta) dU[n])."),
-    ("fails only for the soft model",
-     lambda c: c.spike == "soft",
-     "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself in (1 - S[n]) and "
-     "F' = surrogate.derivative(U - theta) for dS."),
-    ("fails only for hard spikes",
-     lambda c: c.spike == "hard",
-     "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: "
-     "dS[n] = surrogate.derivative(U[n] - theta) dU[n]."),
-    ("fails only for the sigmoid surrogate",
-     lambda c: c.surrogate[0] != "superspike",
-     "use surrogate.derivative(U - theta) rather than the formula of one surrogate."),
-    ("fails only for recurrent networks (with V)",
-     lambda c: c.recurrent,
-     "the recurrent term sum_k' V_kk' dS_k'[n] of dI[n+1] is missing or transposed: "
-     "ds @ V.T in the (B, A, C, N) layout (V is (post, pre): the sensitivity of neuron k is "
-     "propagated through k's own incoming weights V[k, :])."),
-    ("fails for every network (every reset mode, soft and hard spikes)",
-     lambda c: True,
-     "every network is off: check the source term delta_ik source_j[n], the one-step delay "
-     "(dU[n+1] takes the old dI[n]) and the leaks (alpha for I, beta for U)."),
-)
+#: hints of the ``rtrl_step`` exercise for each group of :data:`GROUP_PATTERNS`
+RTRL_GROUPS = _with_hints({
+    "fails only for the two-layer network":
+        "only the two-layer network disagrees, the only one where a block's sensitivity passes "
+        "through a layer: the term sum_k' W_kk' dS_in_k'[n] of dI[n+1] is missing or wrong "
+        "(dS_in @ W.T in the (B, A, C, N) layout, W is (post, pre)).",
+    "fails only for reset=subtract with detach_reset=False":
+        "the subtract reset U[n+1] = ... - theta S[n] puts -theta dS[n] into dU[n+1], with "
+        "dS[n] = F'(U[n] - theta) dU[n] (the old dU, of step n).",
+    "fails only for reset=zero with detach_reset=False":
+        "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts -(beta U[n] + I[n]) dS[n] "
+        "into dU[n+1], with dS[n] = F'(U[n] - theta) dU[n].",
+    "fails only for detach_reset=True":
+        "with detach_reset=True the reset carries no gradient: leave the dS[n] terms out of "
+        "dU[n+1] (but keep the (1 - S[n]) factor of the zero reset).",
+    "fails only for reset=zero":
+        "the zero reset multiplies (beta dU[n] + dI[n]) by (1 - S[n]); the factor stays with "
+        "detach_reset=True.",
+    EXACT_RESET:
+        "the reset term of dU[n+1] is missing or wrong: -theta dS[n] for reset='subtract', "
+        "-(beta U[n] + I[n]) dS[n] for reset='zero', nothing when params.detach_reset is True "
+        "(dS[n] = F'(U[n] - theta) dU[n]).",
+    "fails only for the soft model":
+        "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself in (1 - S[n]) and "
+        "F' = surrogate.derivative(U - theta) for dS.",
+    "fails only for hard spikes":
+        "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: "
+        "dS[n] = surrogate.derivative(U[n] - theta) dU[n].",
+    "fails only for the sigmoid surrogate":
+        "use surrogate.derivative(U - theta) rather than the formula of one surrogate.",
+    "fails only for recurrent networks (with V)":
+        "the recurrent term sum_k' V_kk' dS_k'[n] of dI[n+1] is missing or transposed: "
+        "ds @ V.T in the (B, A, C, N) layout (V is (post, pre): the sensitivity of neuron k is "
+        "propagated through k's own incoming weights V[k, :]).",
+    "fails for every network (every reset mode, soft and hard spikes)":
+        "every network is off: check the source term delta_ik source_j[n], the one-step delay "
+        "(dU[n+1] takes the old dI[n]) and the leaks (alpha for I, beta for U).",
+})
 
 
 def _rtrl_check_output(out, name, shape, where):
