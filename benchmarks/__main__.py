@@ -7,9 +7,11 @@ relative error of each reference's gradient against ``refsnn.bptt``. Then the co
 kernels in a fresh process, with an empty Numba cache ("cold") and with the normal one
 ("cached").
 
-Threads: refsnn's kernels are serial, so by default BLAS (NumPy) and torch are pinned to one
-thread too (``--threads N`` lets them use N): on a small shared machine multithreaded BLAS can
-also be much *slower* (spin-waiting threads on busy cores).
+Threads: refsnn's kernels loop over the batch in parallel on ``NUMBA_NUM_THREADS`` threads
+(default: every core; the results are bit-identical for any count). BLAS (NumPy) and torch are
+pinned to ``--threads`` (default 1): on a small shared machine multithreaded BLAS can also be
+much *slower* (spin-waiting threads on busy cores). The header prints both counts; for an
+equal-threads comparison run e.g. ``NUMBA_NUM_THREADS=2 python -m benchmarks --threads 2``.
 
 ``--quick`` runs a reduced set (seconds); torch and snnTorch are skipped with a message when
 they do not import (``pip install -e .[compare]``).
@@ -129,8 +131,9 @@ def print_rows(rows, title):
 def main(args):
     t_start = time.perf_counter()
     torch_ok = torch_reference.available()
-    print(f"refsnn benchmark: float64, BLAS/torch threads = {args.threads}, "
-          f"refsnn kernels serial; median of repeats after a warm-up")
+    import numba
+    print(f"refsnn benchmark: float64, refsnn (Numba) threads = {numba.get_num_threads()}, "
+          f"BLAS/torch threads = {args.threads}; median of repeats after a warm-up")
     if torch_ok:
         import torch
         torch.set_num_threads(args.threads)

@@ -141,7 +141,7 @@ def membrane_update(reset, beta, theta, U, I, S):
     return beta * U + I
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def layer_forward(S_in, W, V, has_V, alpha, beta, theta, reset, spike, sg_code, sg_scale,
                   I, U, S):
     """Simulate one LIF layer over all steps; fills ``I, U, S`` (each ``(B, T, N)``) in place.
@@ -156,12 +156,16 @@ def layer_forward(S_in, W, V, has_V, alpha, beta, theta, reset, spike, sg_code, 
     additions in the same order (``alpha I`` first, then ``W`` over ``j`` ascending, then ``V``),
     so the result is bit-identical to the plain ``W[i, j]`` loop (forward-mode methods replay
     this arithmetic step by step).
+
+    Samples are independent, so the batch loop is a ``numba.prange`` (``NUMBA_NUM_THREADS``
+    threads): each thread writes only its own ``b`` rows, and the result does not depend on the
+    number of threads.
     """
     B, T, N_in = S_in.shape
     N = W.shape[0]
     WT = np.ascontiguousarray(W.T)  # WT[j, i] = W[i, j]: row j = weights out of input j
     VT = np.ascontiguousarray(V.T)
-    for b in range(B):
+    for b in numba.prange(B):
         for i in range(N):
             I[b, 0, i] = 0.0
             U[b, 0, i] = 0.0

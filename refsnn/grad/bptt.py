@@ -58,6 +58,22 @@ class Grads:
         return out
 
 
+@numba.njit(cache=True, parallel=True)
+def matmul_into(A, M, out):
+    """``out = A @ M`` for ``A`` (B, N), ``M`` (N, K): rows of ``out`` in parallel (each row is
+    summed by one thread in a fixed order, so the result is thread-count independent)."""
+    B, N = A.shape
+    K = M.shape[1]
+    for b in numba.prange(B):
+        for i in range(K):
+            out[b, i] = 0.0
+        for k in range(N):
+            a = A[b, k]
+            if a != 0.0:
+                for i in range(K):
+                    out[b, i] += a * M[k, i]
+
+
 @numba.njit(cache=True)
 def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, spike,
                    sg_code, sg_scale, gS_ext, gU_ext, gI, gU):
@@ -65,9 +81,14 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
 
     ``gS_ext[b, n]`` is the error arriving at ``S[n]`` from the layer above, ``gU_ext[b, n]``
     a direct loss gradient on ``U[n]`` (used for the readout).
+
+    The time loop is outer: one product ``V^T gI[n+1]`` per step for the whole batch, in the
+    batch-parallel kernel :func:`matmul_into` (not BLAS: alternating a multi-threaded BLAS call
+    with Numba parallel regions a hundred times per layer makes the two thread pools fight over
+    the cores; measured up to 10x slower with OpenBLAS on 2 threads).
     """
     B, T, N = U.shape
-    gS = np.empty(N)
+    gS = np.empty((B, N))      # per-sample scratch: gS[b] = dL/dS[b, n]
     g_next = np.zeros((B, N))  # gI[:, n+1, :], contiguous for the matrix product
     rec = np.zeros((B, N))     # V^T gI[n+1] for every sample: one BLAS product per step
     for n in range(T - 1, -1, -1):
@@ -76,23 +97,23 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
             for b in range(B):
                 for k in range(N):
                     g_next[b, k] = gI[b, n + 1, k]
-            rec[:, :] = np.dot(g_next, V)  # rec[b, i] = sum_k gI[b, n+1, k] V[k, i]
+            matmul_into(g_next, V, rec)  # rec[b, i] = sum_k gI[b, n+1, k] V[k, i]
         for b in range(B):
             for i in range(N):
-                gS[i] = gS_ext[b, n, i]
+                gS[b, i] = gS_ext[b, n, i]
             if not last:
                 if has_V:
                     for i in range(N):
-                        gS[i] += rec[b, i]
+                        gS[b, i] += rec[b, i]
                 if not detach_reset:
                     for i in range(N):
                         if reset == RESET_SUBTRACT:
-                            gS[i] -= theta * gU[b, n + 1, i]
+                            gS[b, i] -= theta * gU[b, n + 1, i]
                         elif reset == RESET_ZERO:
-                            gS[i] -= (beta * U[b, n, i] + I[b, n, i]) * gU[b, n + 1, i]
+                            gS[b, i] -= (beta * U[b, n, i] + I[b, n, i]) * gU[b, n + 1, i]
             for i in range(N):
                 g = gU_ext[b, n, i] + spike_grad(spike, sg_code, sg_scale,
-                                                 U[b, n, i] - theta) * gS[i]
+                                                 U[b, n, i] - theta) * gS[b, i]
                 gi = 0.0
                 if not last:
                     keep = 1.0 - S[b, n, i] if reset == RESET_ZERO else 1.0
@@ -102,35 +123,42 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
                 gI[b, n, i] = gi
 
 
-@numba.njit(cache=True)
-def outer_sum_kernel(g, s, outT):
+@numba.njit(cache=True, parallel=True)
+def outer_sum_kernel(g, s, outT, n_blocks):
     """``outT[j, i] += sum_{b, n} s[b, n, j] g[b, n+1, i]``: a weight gradient, transposed.
 
     ``dL/dW_ij = sum_{b,n} gI[b, n+1, i] S_in[b, n, j]`` (module docstring). Event-driven: only
     nonzero presynaptic entries ``s[b, n, j]`` (spikes) are visited, and each adds the contiguous
-    row ``g[b, n+1, :]`` to the contiguous row ``outT[j, :]``. Serial, so the summation order
-    (``b``, then ``n``, ascending) and hence the result are deterministic.
+    row ``g[b, n+1, :]`` to the contiguous row ``outT[j, :]``.
+
+    Deterministic in parallel: the rows ``j`` of ``outT`` (presynaptic index) are split into
+    ``n_blocks`` contiguous blocks (one per thread, ``numba.prange``); a block's thread alone
+    sums every ``outT[j, :]`` of its block, in the serial order (``b``, then ``n``, ascending).
+    Each element therefore receives the same additions in the same order whatever ``n_blocks``.
     """
     B, T, N = g.shape
     N_s = s.shape[2]
-    for b in range(B):
-        for n in range(T - 1):
-            for j in range(N_s):
-                sj = s[b, n, j]
-                if sj != 0.0:
-                    for i in range(N):
-                        outT[j, i] += sj * g[b, n + 1, i]
+    n_blocks = max(1, min(n_blocks, N_s))
+    for c in numba.prange(n_blocks):
+        for b in range(B):
+            for n in range(T - 1):
+                for j in range(c * N_s // n_blocks, (c + 1) * N_s // n_blocks):
+                    sj = s[b, n, j]
+                    if sj != 0.0:
+                        for i in range(N):
+                            outT[j, i] += sj * g[b, n + 1, i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def backprop_to_input_kernel(gI, W, g):
     """``g[b, n] = W^T gI[b, n+1]`` for ``n < T-1``, ``g[b, T-1] = 0`` (``g`` zeroed here).
 
-    Row by row of ``W`` (contiguous): ``g[b, n, :] += gI[b, n+1, k] W[k, :]``.
+    Row by row of ``W`` (contiguous): ``g[b, n, :] += gI[b, n+1, k] W[k, :]``. Samples are
+    independent (``numba.prange`` over ``b``), so the result does not depend on the thread count.
     """
     B, T, N = gI.shape
     N_in = W.shape[1]
-    for b in range(B):
+    for b in numba.prange(B):
         for n in range(T):
             for j in range(N_in):
                 g[b, n, j] = 0.0
@@ -146,7 +174,8 @@ def _outer_sum(g_next, s_prev):
     """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``."""
     outT = np.zeros((s_prev.shape[2], g_next.shape[2]),
                     dtype=np.result_type(g_next.dtype, s_prev.dtype))
-    outer_sum_kernel(np.ascontiguousarray(g_next), np.ascontiguousarray(s_prev), outT)
+    outer_sum_kernel(np.ascontiguousarray(g_next), np.ascontiguousarray(s_prev), outT,
+                     numba.get_num_threads())
     return np.ascontiguousarray(outT.T)
 
 
