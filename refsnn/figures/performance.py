@@ -2,7 +2,7 @@ r"""Performance (not a figure of the tutorial; Fig. P of this repository): time 
 step of forward+BPTT against network size, refsnn's Numba kernels vs the references.
 
 Network ``700 - N (recurrent) - 20`` (the SHD shape), input spike density 3 %, ``T = 100``,
-batch 32, float64, one thread for every implementation; the x axis is the number of hidden
+batch 32, float64, refsnn batch-parallel on Numba's threads, the references on one thread; the x axis is the number of hidden
 neurons ``N``, the y axis the wall time of one forward+backward pass divided by ``T``
 (median of repeats), both logarithmic. Curves: refsnn, the vectorised NumPy baseline
 (``benchmarks/numpy_baseline.py``, "what a student would write"), and PyTorch autograd on the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
+import numba
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
@@ -118,7 +119,8 @@ def make(out_dir, quick=False):
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("hidden neurons $N$ (700 inputs, recurrent, 20 outputs)")
         ax.set_ylabel("forward + BPTT time per step (ms)")
-        note = f"input spike density {DENSITY:.0%}, T = {T}, batch {B}, float64, 1 thread"
+        note = (f"input spike density {DENSITY:.0%}, T = {T}, batch {B}, float64\nrefsnn on "
+                f"{numba.get_num_threads()} Numba threads, NumPy/torch on 1 thread")
         if skipped:
             note += "\nnot measured: " + ", ".join(LABELS[s] for s in sorted(skipped))
         ax.set_title(note, fontsize=7, loc="left")
