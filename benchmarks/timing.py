@@ -5,12 +5,11 @@ detached reset, so snnTorch maps onto it too) on the same input, float64.
 """
 from __future__ import annotations
 
-import time
-import tracemalloc
 
 import numpy as np
 
 from refsnn import LIFParams, Network, bptt, losses
+from refsnn.costs import peak_memory, wall_time  # noqa: F401 (peak_memory re-exported)
 
 from . import numpy_baseline, torch_reference
 
@@ -30,22 +29,7 @@ def median_time(fn, repeats=5, warmup=1):
     """Median wall time (s) of ``repeats`` calls after ``warmup`` calls."""
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
-def peak_memory(fn):
-    """Peak bytes allocated through NumPy/Python (tracemalloc) while ``fn`` runs."""
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    return wall_time(fn, repeats)
 
 
 def trace_bytes(trace):

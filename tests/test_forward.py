@@ -11,12 +11,12 @@
 4. Memory does not grow with T (no time history of the sensitivities is kept).
 """
 import time
-import tracemalloc
 
 import numpy as np
 import pytest
 
 from refsnn import LIFParams, Network, bptt, gradcheck, losses
+from refsnn.costs import peak_memory
 from refsnn.grad.forward import _rtrl, rtrl
 from conftest import random_problem
 
@@ -142,12 +142,7 @@ def test_single_step_gives_zero_gradient():
 
 def _peak_bytes(fn):
     fn()  # compiled already; warm up caches
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    return peak_memory(fn)
 
 
 @pytest.mark.parametrize("form", ["trace", "online"])
