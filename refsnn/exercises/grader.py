@@ -378,35 +378,47 @@ def _error(out, finish, exc, k, cfg):
     return finish("error", hints=exc.hints)
 
 
+class _Grading:
+    """One grading run: the report text (``out``), the student's function loaded from ``path``
+    (or given as ``fn``; ``None`` after a load error, which is already printed) and
+    ``finish(status)``, which closes the report into a :class:`Result`."""
+
+    def __init__(self, exercise, name, path, fn):
+        self.t0 = time.perf_counter()
+        self.out = io.StringIO()
+        if fn is None:
+            self.path = os.path.abspath(path)
+            source = self.path
+        else:
+            self.path = os.path.abspath(getattr(getattr(fn, "__code__", None), "co_filename", ""))
+            source = f"{fn.__module__}.{fn.__qualname__}"
+        self.source = source
+        print(f"{exercise}: grading {name} from {source}", file=self.out)
+        self.fn = fn
+        if fn is None:
+            try:
+                self.fn = load_function(self.path, name)
+            except StudentError as exc:
+                print(f"ERROR: {exc}", file=self.out)
+
+    def finish(self, status, **kw):
+        res = Result(status, "", **kw)
+        res.seconds = time.perf_counter() - self.t0
+        print(f"({res.seconds:.1f} s)", file=self.out)
+        res.text = self.out.getvalue()
+        return res
+
+
 def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=False, fn=None):
     """Grade the function ``name`` of the file ``path`` (or the callable ``fn``).
 
     Returns a :class:`Result`; ``result.text`` is what ``python -m refsnn.exercises check``
     prints.
     """
-    t0 = time.perf_counter()
-    out = io.StringIO()
+    run = _Grading("lif_bptt", name, path, fn)
+    out, path, fn, finish, source = run.out, run.path, run.fn, run.finish, run.source
     if fn is None:
-        path = os.path.abspath(path)
-        source = path
-    else:
-        path = os.path.abspath(getattr(getattr(fn, "__code__", None), "co_filename", ""))
-        source = f"{fn.__module__}.{fn.__qualname__}"
-    print(f"lif_bptt: grading {name} from {source}", file=out)
-
-    def finish(status, **kw):
-        res = Result(status, "", **kw)
-        res.seconds = time.perf_counter() - t0
-        print(f"({res.seconds:.1f} s)", file=out)
-        res.text = out.getvalue()
-        return res
-
-    if fn is None:
-        try:
-            fn = load_function(path, name)
-        except StudentError as exc:
-            print(f"ERROR: {exc}", file=out)
-            return finish("error")
+        return finish("error")
     grad_fn = wrap(fn, name, path)
 
     # a first call before the table: a stub or a crash gets a message, not a half table
@@ -703,29 +715,10 @@ def grade_rtrl_step(path=None, name="rtrl_step", configs=RTRL_CONFIGS, verbose=F
     :data:`refsnn.gradcheck.AGREE_TOL`. Returns a :class:`Result`."""
     from ..grad.bptt import bptt
 
-    t0 = time.perf_counter()
-    out = io.StringIO()
+    run = _Grading("rtrl_step", name, path, fn)
+    out, path, fn, finish, source = run.out, run.path, run.fn, run.finish, run.source
     if fn is None:
-        path = os.path.abspath(path)
-        source = path
-    else:
-        path = os.path.abspath(getattr(getattr(fn, "__code__", None), "co_filename", ""))
-        source = f"{fn.__module__}.{fn.__qualname__}"
-    print(f"rtrl_step: grading {name} from {source}", file=out)
-
-    def finish(status, **kw):
-        res = Result(status, "", **kw)
-        res.seconds = time.perf_counter() - t0
-        print(f"({res.seconds:.1f} s)", file=out)
-        res.text = out.getvalue()
-        return res
-
-    if fn is None:
-        try:
-            fn = load_function(path, name)
-        except StudentError as exc:
-            print(f"ERROR: {exc}", file=out)
-            return finish("error")
+        return finish("error")
     grad_fn = rtrl_wrap(fn, name, path)
 
     def problem(cfg):
