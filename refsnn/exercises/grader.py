@@ -378,6 +378,20 @@ def _error(out, finish, exc, k, cfg):
     return finish("error", hints=exc.hints)
 
 
+def _record(out, k, cfg, rep, reports, failing, verbose):
+    """Print network ``k``'s row of the grading table; note its failing parameters."""
+    reports.append(rep)
+    errs = {param_label(r.name, cfg.layers): r for r in rep.rows}
+    cells = "".join(f"{errs[c].max_rel_error:>10.1e}" if c in errs else f"{'-':>10}"
+                    for c in COLUMNS)
+    print(f"{k + 1:>2}  {cfg.describe():<46}{cells}  {'ok' if rep.passed else 'FAIL'}",
+          file=out)
+    if not rep.passed:
+        failing[k] = {param_label(r.name, cfg.layers) for r in rep.rows if not r.passed}
+    if verbose:
+        print(rep, file=out)
+
+
 class _Grading:
     """One grading run: the report text (``out``), the student's function loaded from ``path``
     (or given as ``fn``; ``None`` after a load error, which is already printed) and
@@ -451,16 +465,7 @@ def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=Fa
             if isinstance(exc, NotImplementedYet):  # raised only for some networks
                 exc = StudentError(f"{name} raised NotImplementedError")
             return _error(out, finish, exc, k, cfg)
-        reports.append(rep)
-        errs = {param_label(r.name, cfg.layers): r for r in rep.rows}
-        cells = "".join(f"{errs[c].max_rel_error:>10.1e}" if c in errs else f"{'-':>10}"
-                        for c in COLUMNS)
-        print(f"{k + 1:>2}  {cfg.describe():<46}{cells}  {'ok' if rep.passed else 'FAIL'}",
-              file=out)
-        if not rep.passed:
-            failing[k] = {param_label(r.name, cfg.layers) for r in rep.rows if not r.passed}
-        if verbose:
-            print(rep, file=out)
+        _record(out, k, cfg, rep, reports, failing, verbose)
     print("(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, computed "
           "by the library)", file=out)
     if not failing:
@@ -755,16 +760,7 @@ def grade_rtrl_step(path=None, name="rtrl_step", configs=RTRL_CONFIGS, verbose=F
             return _error(out, finish, exc, k, cfg)
         rep = gradcheck.compare(mine, bptt(net, trace, d), tol=gradcheck.AGREE_TOL,
                                 title=f"rtrl_step vs bptt, network {k + 1}")
-        reports.append(rep)
-        errs = {param_label(r.name, cfg.layers): r for r in rep.rows}
-        cells = "".join(f"{errs[c].max_rel_error:>10.1e}" if c in errs else f"{'-':>10}"
-                        for c in COLUMNS)
-        print(f"{k + 1:>2}  {cfg.describe():<46}{cells}  {'ok' if rep.passed else 'FAIL'}",
-              file=out)
-        if not rep.passed:
-            failing[k] = {param_label(r.name, cfg.layers) for r in rep.rows if not r.passed}
-        if verbose:
-            print(rep, file=out)
+        _record(out, k, cfg, rep, reports, failing, verbose)
     print("(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: the "
           "readout's; all use your step in the hidden layers)", file=out)
     if not failing:

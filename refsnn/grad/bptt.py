@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import lif
 from ..lif import RESET_SUBTRACT, RESET_ZERO, spike_grad
+from ..network import _EMPTY
 
 
 @dataclass
@@ -88,7 +89,7 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
     the cores; measured up to 10x slower with OpenBLAS on 2 threads).
     """
     B, T, N = U.shape
-    gS = np.empty((B, N))      # per-sample scratch: gS[b] = dL/dS[b, n]
+    gS = np.empty(N)           # dL/dS[b, n] of the sample in hand
     g_next = np.zeros((B, N))  # gI[:, n+1, :], contiguous for the matrix product
     rec = np.zeros((B, N))     # V^T gI[n+1] for every sample: one BLAS product per step
     for n in range(T - 1, -1, -1):
@@ -100,20 +101,20 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
             matmul_into(g_next, V, rec)  # rec[b, i] = sum_k gI[b, n+1, k] V[k, i]
         for b in range(B):
             for i in range(N):
-                gS[b, i] = gS_ext[b, n, i]
+                gS[i] = gS_ext[b, n, i]
             if not last:
                 if has_V:
                     for i in range(N):
-                        gS[b, i] += rec[b, i]
+                        gS[i] += rec[b, i]
                 if not detach_reset:
                     for i in range(N):
                         if reset == RESET_SUBTRACT:
-                            gS[b, i] -= theta * gU[b, n + 1, i]
+                            gS[i] -= theta * gU[b, n + 1, i]
                         elif reset == RESET_ZERO:
-                            gS[b, i] -= (beta * U[b, n, i] + I[b, n, i]) * gU[b, n + 1, i]
+                            gS[i] -= (beta * U[b, n, i] + I[b, n, i]) * gU[b, n + 1, i]
             for i in range(N):
                 g = gU_ext[b, n, i] + spike_grad(spike, sg_code, sg_scale,
-                                                 U[b, n, i] - theta) * gS[b, i]
+                                                 U[b, n, i] - theta) * gS[i]
                 gi = 0.0
                 if not last:
                     keep = 1.0 - S[b, n, i] if reset == RESET_ZERO else 1.0
@@ -283,5 +284,3 @@ def bptt(net, trace, d_readout) -> Grads:
             gS_ext = _backprop_to_input(gI, net.W[l])
     return Grads(W=gW, V=gV)
 
-
-_EMPTY = np.zeros((0, 0))
