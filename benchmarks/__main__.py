@@ -8,10 +8,13 @@ kernels in a fresh process, with an empty Numba cache ("cold") and with the norm
 ("cached").
 
 Threads: refsnn's kernels loop over the batch in parallel on ``NUMBA_NUM_THREADS`` threads
-(default: every core; the results are bit-identical for any count). BLAS (NumPy) and torch are
-pinned to ``--threads`` (default 1): on a small shared machine multithreaded BLAS can also be
-much *slower* (spin-waiting threads on busy cores). The header prints both counts; for an
-equal-threads comparison run e.g. ``NUMBA_NUM_THREADS=2 python -m benchmarks --threads 2``.
+(default: every core; the results are bit-identical for any count). BLAS (NumPy) and torch use
+``--threads`` (default: the same number, every core), so the comparison is at equal threads;
+the header prints both counts. ``--threads 1`` shows the references single-threaded.
+
+refsnn also runs each case in float32 (``Network(dtype=np.float32)``): its time is printed
+beside the float64 one, and its gradient's normwise deviation from the float64 gradient is
+checked (< 1e-4) before timing. The ratios compare float64 with float64.
 
 ``--quick`` runs a reduced set (seconds); torch and snnTorch are skipped with a message when
 they do not import (``pip install -e .[compare]``).
@@ -21,9 +24,17 @@ import os
 import sys
 
 
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _parse():
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
-    ap.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
+    ap.add_argument("--threads", type=int, default=_cores(),
+                    help="BLAS / torch threads (default: every core, like Numba)")
     ap.add_argument("--quick", action="store_true", help="a reduced, fast run")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time runs")
     return ap.parse_args()
@@ -86,14 +97,24 @@ def compile_times():
     return out
 
 
+#: the cross-check before timing: float64 references must agree with refsnn.bptt to rounding
+#: (DESIGN §6 agreement tolerance, relative, entrywise); snnTorch's spike tensors are float32
+#: (relative rounding 6e-8), refsnn's own float32 path normwise (tests/test_float32.py)
+AGREE = {"float32 (normwise)": 1e-4, "snntorch": 1e-6}
+AGREE_DEFAULT = 1e-10
+
+
 def run_case(name, sizes, T, B, density, recurrent, repeats, torch_ok, memory=True):
     net, x, labels = problem(sizes, T, B, density, recurrent)
     tr = net.simulate(x)
-    errs = gradient_errors(net, x, labels) if torch_ok or True else {}
+    errs = gradient_errors(net, x, labels)
+    bad = {k: v for k, v in errs.items() if not v < AGREE.get(k, AGREE_DEFAULT)}
+    if bad:
+        raise SystemExit(f"{name}: gradient cross-check FAILED {bad}; nothing timed")
     impls = implementations(net, x, labels, with_torch=torch_ok)
     row = {"name": name, "errors": errs, "hidden_density": float(tr.S[0].mean())}
     for impl, (fwd, fb) in impls.items():
-        reps = repeats if impl == "refsnn" else max(2, repeats // 2)
+        reps = repeats if impl.startswith("refsnn") else max(2, repeats // 2)
         row[impl] = (median_time(fwd, reps), median_time(fb, reps))
     if memory:
         def fb():
@@ -107,14 +128,14 @@ def run_case(name, sizes, T, B, density, recurrent, repeats, torch_ok, memory=Tr
 def print_rows(rows, title):
     impls = [k for k in ("numpy", "torch", "snntorch") if any(k in r for r in rows)]
     print(f"\n{title}")
-    head = f"{'case':<32}{'fwd ms':>9}{'f+b ms':>9}"
+    head = f"{'case':<32}{'fwd ms':>9}{'f+b ms':>9}{'f32 f+b':>9}"
     for k in impls:
         head += f"{k + ' f+b':>15}{'x':>7}"
     head += f"{'peak/trace':>12}"
     print(head)
     for r in rows:
         fwd, fb = r["refsnn"]
-        line = f"{r['name']:<32}{fwd * 1e3:>9.1f}{fb * 1e3:>9.1f}"
+        line = f"{r['name']:<32}{fwd * 1e3:>9.1f}{fb * 1e3:>9.1f}{r['refsnn32'][1] * 1e3:>9.1f}"
         for k in impls:
             if k in r:
                 line += f"{r[k][1] * 1e3:>15.1f}{r[k][1] / fb:>7.1f}"
@@ -132,7 +153,7 @@ def main(args):
     t_start = time.perf_counter()
     torch_ok = torch_reference.available()
     import numba
-    print(f"refsnn benchmark: float64, refsnn (Numba) threads = {numba.get_num_threads()}, "
+    print(f"refsnn benchmark: float64 (and refsnn float32), refsnn (Numba) threads = {numba.get_num_threads()}, "
           f"BLAS/torch threads = {args.threads}; median of repeats after a warm-up")
     if torch_ok:
         import torch

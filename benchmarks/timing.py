@@ -33,8 +33,12 @@ def median_time(fn, repeats=5, warmup=1):
 
 
 def trace_bytes(trace):
-    """Bytes of every array a Trace stores, the input ``x`` included (what BPTT must keep)."""
+    """Bytes of every array a Trace stores, the input ``x`` (and its event list) included: what
+    BPTT must keep."""
     arrs = [trace.x, trace.readout_I, trace.readout] + trace.I + trace.U + trace.S
+    e = trace.x_events
+    if e is not None:
+        arrs += [e.ptr, e.idx, e.val]
     return sum(a.nbytes for a in arrs)
 
 
@@ -51,7 +55,14 @@ def implementations(net, x, labels, with_torch=True):
         tr = numpy_baseline.forward(net, x)
         return numpy_baseline.backward(net, tr, d_of(tr.readout))
 
+    net32 = net.astype(np.float32)
+
+    def ref32_fb():
+        tr = net32.simulate(x)
+        return bptt(net32, tr, d_of(tr.readout))
+
     impls = {"refsnn": (lambda: net.simulate(x), ref_fb),
+             "refsnn32": (lambda: net32.simulate(x), ref32_fb),
              "numpy": (lambda: numpy_baseline.forward(net, x), np_fb)}
     if with_torch and torch_reference.available():
         d = d_of(net.simulate(x).readout)
@@ -71,6 +82,12 @@ def gradient_errors(net, x, labels):
     g = bptt(net, tr, d)
     ours = g.W + [v for v in g.V if v is not None]
     out = {}
+    net32 = net.astype(np.float32)
+    tr32 = net32.simulate(x)
+    g32 = bptt(net32, tr32, losses.max_over_time_ce(tr32.readout, labels)[1])
+    out["float32 (normwise)"] = max(
+        float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+        for a, b in zip(g32.W + [v for v in g32.V if v is not None], ours))
     gb = numpy_baseline.backward(net, numpy_baseline.forward(net, x), d)
     out["numpy"] = torch_reference.max_rel_error(ours, gb.W + [v for v in gb.V if v is not None])
     if torch_reference.available():

@@ -292,6 +292,7 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     if grad_fn is None:
         grad_fn = bptt
     rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    net.require_float64("check_network")
     trace = net.simulate(x, spike=spike, binary_input=binary_input)
     _, d_readout = loss(trace.readout, target)
     grads = grad_fn(net, trace, d_readout)

@@ -141,13 +141,42 @@ def membrane_update(reset, beta, theta, U, I, S):
     return beta * U + I
 
 
+@numba.njit(cache=True)
+def add_input_dense(I_next, WT, s_in):
+    """Eq. 7's ``W S_in[n]`` added to ``I_next``, scanning the presynaptic vector ``s_in``.
+
+    Every nonzero ``s_in[j]`` adds the contiguous row ``WT[j] = W[:, j]`` (weights out of
+    presynaptic neuron ``j``): the dense path, for inputs with many spikes (hidden layers).
+    """
+    for j in range(s_in.shape[0]):
+        s = s_in[j]
+        if s != 0.0:
+            for i in range(I_next.shape[0]):
+                I_next[i] += WT[j, i] * s
+
+
+@numba.njit(cache=True)
+def add_input_events(I_next, WT, idx, val, start, stop):
+    """Eq. 7's ``W S_in[n]`` added to ``I_next`` from the events ``start:stop`` of step ``n``.
+
+    The event path (:mod:`refsnn.events`): the same additions in the same order as
+    :func:`add_input_dense`, without visiting the zeros.
+    """
+    for k in range(start, stop):
+        j, s = idx[k], val[k]
+        for i in range(I_next.shape[0]):
+            I_next[i] += WT[j, i] * s
+
+
 @numba.njit(cache=True, parallel=True)
-def layer_forward(S_in, W, V, has_V, alpha, beta, theta, reset, spike, sg_code, sg_scale,
-                  I, U, S):
+def layer_forward(S_in, ptr, idx, val, use_events, W, V, has_V, alpha, beta, theta, reset,
+                  spike, sg_code, sg_scale, I, U, S):
     """Simulate one LIF layer over all steps; fills ``I, U, S`` (each ``(B, T, N)``) in place.
 
     ``S_in``: ``(B, T, N_in)``; ``W``: ``(N, N_in)``; ``V``: ``(N, N)`` (ignored unless
-    ``has_V``). Any float dtype (float64 or float32, all arrays alike).
+    ``has_V``). Any float dtype (float64 or float32, all arrays alike). With ``use_events`` the
+    input is read from its event list ``ptr, idx, val`` (:mod:`refsnn.events`) instead of
+    ``S_in``; both paths give bit-identical results.
 
     Event-driven input: only the nonzero entries ``S_in[b, n, j]`` are visited, and each adds the
     *column* ``W[:, j]`` (the weights out of presynaptic neuron ``j``) to ``I[b, n+1]``. The
@@ -180,16 +209,11 @@ def layer_forward(S_in, W, V, has_V, alpha, beta, theta, reset, spike, sg_code, 
                 U[b, n + 1, i] = membrane_update(reset, beta, theta, U[b, n, i], I[b, n, i],
                                                  S[b, n, i])
                 I[b, n + 1, i] = alpha * I[b, n, i]
-            # Eq. 7, second term: + W S_in[n], one contiguous row of WT per input spike
-            for j in range(N_in):
-                s = S_in[b, n, j]
-                if s != 0.0:
-                    for i in range(N):
-                        I[b, n + 1, i] += WT[j, i] * s
+            # Eq. 7, second term: + W S_in[n]
+            if use_events:
+                add_input_events(I[b, n + 1], WT, idx, val, ptr[b * T + n], ptr[b * T + n + 1])
+            else:
+                add_input_dense(I[b, n + 1], WT, S_in[b, n])
             # Eq. 7, third term: + V S[n]
             if has_V:
-                for j in range(N):
-                    s = S[b, n, j]
-                    if s != 0.0:
-                        for i in range(N):
-                            I[b, n + 1, i] += VT[j, i] * s
+                add_input_dense(I[b, n + 1], VT, S[b, n])

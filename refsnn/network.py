@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import events as ev
 from . import lif
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
@@ -37,6 +38,9 @@ class Trace:
         Readout membrane ``U_o`` (what the losses see).
     spike : str
         The spike mode of the forward (``"hard"`` or ``"soft"``).
+    x_events : Events or None
+        The event list of ``x`` (:mod:`refsnn.events`) when the forward used it (sparse input);
+        BPTT then accumulates ``dL/dW^(1)`` over the same events.
     """
 
     x: np.ndarray
@@ -46,6 +50,7 @@ class Trace:
     readout_I: np.ndarray
     readout: np.ndarray
     spike: str = "hard"
+    x_events: ev.Events | None = None
 
     @property
     def spikes(self):
@@ -65,8 +70,27 @@ def as_rng(rng, name="rng"):
     raise TypeError(f"{name} must be a numpy Generator or an int seed, got {type(rng).__name__}")
 
 
-def validate_input(x, n_in, name="x", binary=True):
-    """Return ``x`` as C-contiguous float64 ``(B, T, n_in)``; raise a clear error otherwise."""
+FLOATS = (np.float64, np.float32)
+
+
+def as_float_dtype(dtype):
+    """``numpy.float64`` or ``numpy.float32`` from a dtype-like; ValueError for anything else."""
+    try:
+        dt = np.dtype(dtype).type
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
+    if dt not in FLOATS:
+        raise ValueError(f"dtype must be float64 or float32, got {np.dtype(dt).name}")
+    return dt
+
+
+def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):
+    """Return ``x`` as C-contiguous ``(B, T, n_in)`` of ``dtype``; raise a clear error otherwise.
+
+    The values are checked on the event list of ``x`` (:func:`refsnn.events.to_events`, one
+    pass): NaN and inf are nonzero, so they are events, and ``x`` is binary exactly when every
+    event is 1. With ``return_events`` the result is ``(x, events)``.
+    """
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)
@@ -74,21 +98,22 @@ def validate_input(x, n_in, name="x", binary=True):
             raise TypeError(f"{name} must be array-like") from exc
     if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
+    if np.issubdtype(x.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got dtype {x.dtype}")
     if x.ndim != 3:
         raise ValueError(f"{name} must have shape (batch, time, {n_in}), got shape {x.shape}")
     if x.shape[2] != n_in:
         raise ValueError(f"{name} has {x.shape[2]} input neurons, the network expects {n_in}")
     if x.shape[0] < 1 or x.shape[1] < 1:
         raise ValueError(f"{name} needs at least one sample and one time step, got {x.shape}")
-    x = np.ascontiguousarray(x, dtype=np.float64)
-    # binary input is finite: one pass over x in the common case, two only to name the error
-    ok = np.all((x == 0.0) | (x == 1.0)) if binary else np.all(np.isfinite(x))
-    if not ok and not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf")
-    if not ok:
+    x = np.ascontiguousarray(x, dtype=dtype)
+    events = ev.to_events(x)
+    if not np.all(np.isfinite(events.val)):
+        raise ValueError(f"{name} contains NaN or inf (as {np.dtype(dtype).name})")
+    if binary and not np.all(events.val == 1.0):
         raise ValueError(f"{name} must be binary spikes (0 or 1); pass binary_input=False for "
                          "analog input")
-    return x
+    return (x, events) if return_events else x
 
 
 class Network:
@@ -105,17 +130,22 @@ class Network:
         Neuron parameters shared by all layers (the readout uses ``alpha``, ``beta``).
     surrogate : Surrogate | str | (str, float)
         The surrogate pair used by the soft forward and by every gradient method.
+    dtype : float64 or float32
+        Precision of the weights, of every trace array and of the BPTT gradients (default
+        float64). float32 halves memory and is faster; every other gradient method and the
+        gradient checks need float64 (:meth:`astype`).
     """
 
-    def __init__(self, W, V, params, surrogate=("superspike", 10.0)):
+    def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64):
         if not isinstance(params, LIFParams):
             raise TypeError(f"params must be a LIFParams, got {type(params).__name__}")
         if not isinstance(W, (list, tuple)) or len(W) < 2:
             raise ValueError("W must be a list with at least one hidden layer and the readout")
         if not isinstance(V, (list, tuple)) or len(V) != len(W) - 1:
             raise ValueError(f"V must be a list of {len(W) - 1} entries (one per hidden layer)")
-        self.W = [np.array(w, dtype=np.float64, order="C") for w in W]
-        self.V = [None if v is None else np.array(v, dtype=np.float64, order="C") for v in V]
+        self.dtype = as_float_dtype(dtype)
+        self.W = [np.array(w, dtype=self.dtype, order="C") for w in W]
+        self.V = [None if v is None else np.array(v, dtype=self.dtype, order="C") for v in V]
         self.params = params
         self.surrogate: Surrogate = as_surrogate(surrogate)
         self.sizes = [self.W[0].shape[1]] + [w.shape[0] for w in self.W]
@@ -124,7 +154,7 @@ class Network:
     # ------------------------------------------------------------------ construction
     @classmethod
     def init(cls, sizes, params, recurrent=False, surrogate=("superspike", 10.0), rng=0,
-             gain=7.0, recurrent_gain=None):
+             gain=7.0, recurrent_gain=None, dtype=np.float64):
         r"""Random network with weights ``W^(l)_ij ~ N(0, (gain (1 - beta))^2 / n_pre)``.
 
         The ``(1 - beta)`` factor follows SpyTorch's initialisation (Zenke & Vogels 2021, §4.2):
@@ -142,6 +172,9 @@ class Network:
         gain, recurrent_gain : float
             Scale of the feed-forward and recurrent initial weights (``recurrent_gain``
             defaults to ``gain``).
+        dtype : float64 or float32
+            The weights are drawn in float64 and rounded, so a float32 network starts from the
+            float64 one of the same seed.
         """
         sizes = list(sizes)
         if len(sizes) < 3:
@@ -168,13 +201,21 @@ class Network:
         V = [rng.normal(0.0, rec_gain * scale / np.sqrt(sizes[l + 1]),
                         size=(sizes[l + 1], sizes[l + 1])) if recurrent[l] else None
              for l in range(n_hidden)]
-        return cls(W, V, params, surrogate)
+        return cls(W, V, params, surrogate, dtype=dtype)
 
     def copy(self) -> "Network":
         """A deep copy (weights copied, parameters shared: they are immutable)."""
-        return Network([w.copy() for w in self.W],
-                       [None if v is None else v.copy() for v in self.V],
-                       self.params, self.surrogate)
+        return self.astype(self.dtype)
+
+    def astype(self, dtype) -> "Network":
+        """A deep copy with weights (and hence traces and gradients) in ``dtype``."""
+        return Network(self.W, self.V, self.params, self.surrogate, dtype=dtype)
+
+    def require_float64(self, method):
+        """Raise TypeError unless the network is float64 (``method`` names the caller)."""
+        if self.dtype is not np.float64:
+            raise TypeError(f"{method} needs a float64 network; this one is "
+                            f"{np.dtype(self.dtype).name} (use net.astype(np.float64))")
 
     # ------------------------------------------------------------------ introspection
     @property
@@ -209,14 +250,16 @@ class Network:
             if not np.all(np.isfinite(v)):
                 raise ValueError(f"V[{l}] contains NaN or inf")
         self.sizes = sizes
-        # kernels want C-contiguous float64
-        self.W = [np.ascontiguousarray(w, dtype=np.float64) for w in self.W]
-        self.V = [None if v is None else np.ascontiguousarray(v, dtype=np.float64) for v in self.V]
+        # kernels want C-contiguous arrays of the network's dtype
+        self.W = [np.ascontiguousarray(w, dtype=self.dtype) for w in self.W]
+        self.V = [None if v is None else np.ascontiguousarray(v, dtype=self.dtype)
+                  for v in self.V]
 
     def __repr__(self):
         rec = ["V" if v is not None else "-" for v in self.V]
+        dt = "" if self.dtype is np.float64 else f", dtype={np.dtype(self.dtype).name}"
         return (f"Network(sizes={self.sizes}, recurrent={rec}, params={self.params}, "
-                f"surrogate={self.surrogate})")
+                f"surrogate={self.surrogate}{dt})")
 
     # ------------------------------------------------------------------ forward
     def simulate(self, x, spike="hard", binary_input=True) -> Trace:
@@ -239,26 +282,38 @@ class Network:
         if spike not in ("hard", "soft"):
             raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
         self.check_weights()
-        x = validate_input(x, self.sizes[0], binary=binary_input)
+        dt = self.dtype
+        x, x_events = validate_input(x, self.sizes[0], binary=binary_input, dtype=dt,
+                                     return_events=True)
+        if x_events.density > ev.DENSE_ABOVE:
+            x_events = None  # dense input: the scan is cheaper than the list
         p, sg = self.params, self.surrogate
         code = lif.spike_code(spike)
+        alpha, beta, theta = dt(p.alpha), dt(p.beta), dt(p.threshold)
         B, T, _ = x.shape
-        S_in = x
         Is, Us, Ss = [], [], []
-        for l in range(self.n_hidden_layers):
+        for l in range(self.n_hidden_layers + 1):
+            readout = l == self.n_hidden_layers
             N = self.sizes[l + 1]
-            I, U, S = (np.empty((B, T, N)) for _ in range(3))
-            V = self.V[l]
-            lif.layer_forward(S_in, self.W[l], V if V is not None else _EMPTY, V is not None,
-                              p.alpha, p.beta, p.threshold, p.reset_code, code,
-                              sg.code, sg.scale, I, U, S)
+            # one allocation per layer: fewer, larger blocks are reused by the allocator
+            # instead of being mapped (and page-faulted) afresh on every call
+            I, U, S = np.empty((3, B, T, N), dtype=dt)
+            V = None if readout else self.V[l]
+            events = x_events if l == 0 else None
+            lif.layer_forward(x if l == 0 else Ss[-1],
+                              *((events.ptr, events.idx, events.val, True) if events is not None
+                                else (_NO_PTR, _NO_IDX, _EMPTY_1D[dt], False)),
+                              self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
+                              alpha, beta, theta,
+                              lif.RESET_NONE if readout else p.reset_code,
+                              lif.SPIKE_NONE if readout else code, sg.code, sg.scale, I, U, S)
             Is.append(I), Us.append(U), Ss.append(S)
-            S_in = S
-        N = self.sizes[-1]
-        I_o, U_o, S_o = (np.empty((B, T, N)) for _ in range(3))
-        lif.layer_forward(S_in, self.W[-1], _EMPTY, False, p.alpha, p.beta, p.threshold,
-                          lif.RESET_NONE, lif.SPIKE_NONE, sg.code, sg.scale, I_o, U_o, S_o)
-        return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=I_o, readout=U_o, spike=spike)
+        return Trace(x=x, I=Is[:-1], U=Us[:-1], S=Ss[:-1], readout_I=Is[-1], readout=Us[-1],
+                     spike=spike, x_events=x_events)
 
 
-_EMPTY = np.zeros((0, 0))
+_NO_PTR = np.zeros(1, dtype=np.int64)
+_NO_IDX = np.zeros(0, dtype=np.int32)
+_EMPTY_1D = {t: np.zeros(0, dtype=t) for t in FLOATS}
+_EMPTY_2D = {t: np.zeros((0, 0), dtype=t) for t in FLOATS}
+_EMPTY = _EMPTY_2D[np.float64]

@@ -59,69 +59,118 @@ class Grads:
         return out
 
 
-@numba.njit(cache=True, parallel=True)
-def matmul_into(A, M, out):
-    """``out = A @ M`` for ``A`` (B, N), ``M`` (N, K): rows of ``out`` in parallel (each row is
-    summed by one thread in a fixed order, so the result is thread-count independent)."""
-    B, N = A.shape
-    K = M.shape[1]
-    for b in numba.prange(B):
-        for i in range(K):
-            out[b, i] = 0.0
-        for k in range(N):
-            a = A[b, k]
-            if a != 0.0:
-                for i in range(K):
-                    out[b, i] += a * M[k, i]
+@numba.njit(cache=True)
+def adjoint_step(gS, U_n, I_n, S_n, gU_next, gI_next, alpha, beta, theta, reset, detach_reset,
+                 spike, sg_code, sg_scale, gU_n, gI_n):
+    """One step ``n`` of the adjoint recursion (module docstring) for one sample of one layer.
+
+    ``gS`` ``(N,)``: the error arriving at ``S[n]`` from the layer above and through ``V``; the
+    reset term ``dU[n+1]/dS[n] gU[n+1]`` is added here. ``U_n, I_n, S_n``: the trace at step
+    ``n``. ``gU_next, gI_next``: ``gU[n+1], gI[n+1]`` (zero rows at the last step). Writes
+    ``gU_n = gU[n]`` and ``gI_n = gI[n]``.
+    """
+    for i in range(gS.shape[0]):
+        g = gS[i]
+        if not detach_reset:
+            if reset == RESET_SUBTRACT:
+                g -= theta * gU_next[i]                             # dU[n+1]/dS[n] = -theta
+            elif reset == RESET_ZERO:
+                g -= (beta * U_n[i] + I_n[i]) * gU_next[i]          # -(beta U[n] + I[n])
+        keep = 1.0 - S_n[i] if reset == RESET_ZERO else 1.0        # dU[n+1]/dI[n]
+        gU_n[i] = (spike_grad(spike, sg_code, sg_scale, U_n[i] - theta) * g
+                   + beta * keep * gU_next[i])
+        gI_n[i] = alpha * gI_next[i] + keep * gU_next[i]
 
 
 @numba.njit(cache=True)
 def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, spike,
                    sg_code, sg_scale, gS_ext, gU_ext, gI, gU):
-    """Adjoint recursion of one layer (module docstring); fills ``gI, gU`` ``(B, T, N)``.
+    """The adjoint recursion of one layer over all steps; fills ``gI, gU`` ``(B, T, N)``.
 
-    ``gS_ext[b, n]`` is the error arriving at ``S[n]`` from the layer above, ``gU_ext[b, n]``
-    a direct loss gradient on ``U[n]`` (used for the readout).
-
-    The time loop is outer: one product ``V^T gI[n+1]`` per step for the whole batch, in the
-    batch-parallel kernel :func:`matmul_into` (not BLAS: alternating a multi-threaded BLAS call
-    with Numba parallel regions a hundred times per layer makes the two thread pools fight over
-    the cores; measured up to 10x slower with OpenBLAS on 2 threads).
+    The layer-at-a-time form that the ``lif_bptt`` exercise asks for (:func:`bptt` itself runs
+    every layer in one sweep, :func:`network_backward`). ``gS_ext[b, n]`` is the error arriving
+    at ``S[n]`` from the layer above, ``gU_ext[b, n]`` a direct loss gradient on ``U[n]`` (the
+    readout's ``dL/dU_o``).
     """
     B, T, N = U.shape
-    gS = np.empty(N)           # dL/dS[b, n] of the sample in hand
-    g_next = np.zeros((B, N))  # gI[:, n+1, :], contiguous for the matrix product
-    rec = np.zeros((B, N))     # V^T gI[n+1] for every sample: one BLAS product per step
-    for n in range(T - 1, -1, -1):
-        last = n == T - 1
-        if has_V and not last:
-            for b in range(B):
-                for k in range(N):
-                    g_next[b, k] = gI[b, n + 1, k]
-            matmul_into(g_next, V, rec)  # rec[b, i] = sum_k gI[b, n+1, k] V[k, i]
-        for b in range(B):
+    gS = np.empty(N, dtype=gI.dtype)
+    zero = np.zeros(N, dtype=gI.dtype)  # gI[T] = gU[T] = 0
+    for b in range(B):
+        for n in range(T - 1, -1, -1):
+            gI_next = gI[b, n + 1] if n + 1 < T else zero
+            gU_next = gU[b, n + 1] if n + 1 < T else zero
             for i in range(N):
                 gS[i] = gS_ext[b, n, i]
-            if not last:
-                if has_V:
-                    for i in range(N):
-                        gS[i] += rec[b, i]
-                if not detach_reset:
-                    for i in range(N):
-                        if reset == RESET_SUBTRACT:
-                            gS[i] -= theta * gU[b, n + 1, i]
-                        elif reset == RESET_ZERO:
-                            gS[i] -= (beta * U[b, n, i] + I[b, n, i]) * gU[b, n + 1, i]
+            if has_V:  # + V^T gI[n+1]
+                for k in range(N):
+                    g = gI_next[k]
+                    if g != 0.0:
+                        for i in range(N):
+                            gS[i] += V[k, i] * g
+            adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, alpha, beta, theta,
+                         reset, detach_reset, spike, sg_code, sg_scale, gU[b, n], gI[b, n])
             for i in range(N):
-                g = gU_ext[b, n, i] + spike_grad(spike, sg_code, sg_scale,
-                                                 U[b, n, i] - theta) * gS[i]
-                gi = 0.0
+                gU[b, n, i] += gU_ext[b, n, i]
+
+
+@numba.njit(cache=True, parallel=True)
+def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset, detach_reset,
+                     spike, sg_code, sg_scale, gI, gI_o):
+    """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
+
+    ``I, U, S``: typed lists of the hidden layers' ``(B, T, N_l)`` traces; ``W``: typed list
+    ``[W^(1), ..., W^(L), W_o]``; ``V``: typed list of ``(N_l, N_l)`` (any array where
+    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``. Writes ``gI[l]``
+    ``(B, T, N_l)`` and the readout's ``gI_o`` ``(B, T, N_out)``: all the weight gradients need.
+
+    Samples are independent, so each thread (``numba.prange`` over ``b``) runs the whole sweep
+    of its samples: from ``n = T-1`` down, the readout's leaky-integrator adjoint, then for each
+    hidden layer from the top ``gS[n] = W^(l+1)T gI^(l+1)[n+1] + V^T gI[n+1]`` and
+    :func:`adjoint_step`. ``gU`` is only ever needed one step back, so it is kept for the
+    current and the next step only.
+    """
+    L = len(U)
+    B, T, N_o = d_readout.shape
+    N_max = 1
+    for l in range(L):
+        N_max = max(N_max, U[l].shape[2])
+    dt = d_readout.dtype
+    for b in numba.prange(B):
+        zero = np.zeros(N_max, dtype=dt)            # gI[T] = gU[T] = 0
+        gS = np.empty(N_max, dtype=dt)
+        gU_next = np.zeros((L, N_max), dtype=dt)    # gU[n+1] of each hidden layer
+        gU_cur = np.zeros((L, N_max), dtype=dt)     # gU[n]
+        gU_o = 0.0 * d_readout[b, T - 1]            # readout gU[n+1], zero at n = T-1
+        for n in range(T - 1, -1, -1):
+            last = n + 1 == T
+            # readout: gU_o[n] = dL/dU_o[n] + beta gU_o[n+1], gI_o[n] = alpha gI_o[n+1] + gU_o[n+1]
+            for i in range(N_o):
+                gI_o[b, n, i] = 0.0 if last else alpha * gI_o[b, n + 1, i] + gU_o[i]
+                gU_o[i] = d_readout[b, n, i] + beta * gU_o[i]
+            for l in range(L - 1, -1, -1):
+                N = U[l].shape[2]
+                g_s = gS[:N]
+                g_s[:] = 0.0
+                gI_next = zero[:N] if last else gI[l][b, n + 1]
                 if not last:
-                    keep = 1.0 - S[b, n, i] if reset == RESET_ZERO else 1.0
-                    g += beta * keep * gU[b, n + 1, i]
-                    gi = alpha * gI[b, n + 1, i] + keep * gU[b, n + 1, i]
-                gU[b, n, i] = g
-                gI[b, n, i] = gi
+                    g_above = gI_o[b, n + 1] if l == L - 1 else gI[l + 1][b, n + 1]
+                    W_a = W[l + 1]
+                    for k in range(W_a.shape[0]):  # + W^(l+1)T gI^(l+1)[n+1]
+                        g = g_above[k]
+                        if g != 0.0:
+                            for i in range(N):
+                                g_s[i] += W_a[k, i] * g
+                    if has_V[l]:  # + V^T gI[n+1]
+                        V_l = V[l]
+                        for k in range(N):
+                            g = gI_next[k]
+                            if g != 0.0:
+                                for i in range(N):
+                                    g_s[i] += V_l[k, i] * g
+                adjoint_step(g_s, U[l][b, n], I[l][b, n], S[l][b, n], gU_next[l, :N], gI_next,
+                             alpha, beta, theta, reset, detach_reset, spike, sg_code, sg_scale,
+                             gU_cur[l, :N], gI[l][b, n])
+            gU_next, gU_cur = gU_cur, gU_next
 
 
 @numba.njit(cache=True, parallel=True)
@@ -151,6 +200,29 @@ def outer_sum_kernel(g, s, outT, n_blocks):
 
 
 @numba.njit(cache=True, parallel=True)
+def outer_sum_events_kernel(g, ptr, idx, val, outT, n_blocks):
+    """:func:`outer_sum_kernel` with the presynaptic spikes given as events (:mod:`refsnn.events`).
+
+    Each block's thread walks every event ``(b, n, j)`` and keeps those with ``j`` in its block,
+    so each row ``outT[j]`` receives the same additions in the same order as in
+    :func:`outer_sum_kernel` (``b``, then ``n``, ascending): the two are bit-identical.
+    """
+    B, T, N = g.shape
+    N_s = outT.shape[0]
+    n_blocks = max(1, min(n_blocks, N_s))
+    for c in numba.prange(n_blocks):
+        lo, hi = c * N_s // n_blocks, (c + 1) * N_s // n_blocks
+        for b in range(B):
+            for n in range(T - 1):
+                for k in range(ptr[b * T + n], ptr[b * T + n + 1]):
+                    j = idx[k]
+                    if lo <= j < hi:
+                        s = val[k]
+                        for i in range(N):
+                            outT[j, i] += s * g[b, n + 1, i]
+
+
+@numba.njit(cache=True, parallel=True)
 def backprop_to_input_kernel(gI, W, g):
     """``g[b, n] = W^T gI[b, n+1]`` for ``n < T-1``, ``g[b, T-1] = 0`` (``g`` zeroed here).
 
@@ -171,12 +243,19 @@ def backprop_to_input_kernel(gI, W, g):
                         g[b, n, j] += W[k, j] * gk
 
 
-def _outer_sum(g_next, s_prev):
-    """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``."""
+def _outer_sum(g_next, s_prev, events=None):
+    """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``.
+
+    With ``events`` (the event list of ``s_prev``) only the events are visited.
+    """
     outT = np.zeros((s_prev.shape[2], g_next.shape[2]),
                     dtype=np.result_type(g_next.dtype, s_prev.dtype))
-    outer_sum_kernel(np.ascontiguousarray(g_next), np.ascontiguousarray(s_prev), outT,
-                     numba.get_num_threads())
+    g_next = np.ascontiguousarray(g_next)
+    if events is None:
+        outer_sum_kernel(g_next, np.ascontiguousarray(s_prev), outT, numba.get_num_threads())
+    else:
+        outer_sum_events_kernel(g_next, events.ptr, events.idx, events.val.astype(outT.dtype),
+                                outT, numba.get_num_threads())
     return np.ascontiguousarray(outT.T)
 
 
@@ -213,15 +292,19 @@ def check_trace(net, trace):
                              f"expected {(B, T, net.sizes[-1])}")
     if trace.spike not in ("hard", "soft"):
         raise ValueError(f"trace.spike must be 'hard' or 'soft', got {trace.spike!r}")
+    e = trace.x_events
+    if e is not None and (tuple(e.shape) != x.shape or e.ptr.shape != (B * T + 1,)
+                          or e.ptr[-1] != e.idx.size or e.idx.size != e.val.size):
+        raise ValueError("trace.x_events does not describe trace.x")
 
 
 def check_readout_grad(d_readout, trace, name="d_readout"):
-    """Return ``d_readout`` as float64 of ``trace.readout``'s shape, finite, or raise."""
+    """Return ``d_readout`` with ``trace.readout``'s shape and dtype, finite, or raise."""
     d = np.asarray(d_readout)
     if d.shape != trace.readout.shape:
         raise ValueError(f"{name} must have the readout's shape {trace.readout.shape}, "
                          f"got {d.shape}")
-    d = np.ascontiguousarray(d, dtype=np.float64)
+    d = np.ascontiguousarray(d, dtype=trace.readout.dtype)
     if not np.all(np.isfinite(d)):
         raise ValueError(f"{name} contains NaN or inf")
     return d
@@ -248,39 +331,26 @@ def bptt(net, trace, d_readout) -> Grads:
     check_trace(net, trace)
     d_readout = check_readout_grad(d_readout, trace)
     p, sg = net.params, net.surrogate
-    spike = lif.spike_code(trace.spike)
-    B, T, _ = trace.x.shape
     L = net.n_hidden_layers
-    gW = [None] * (L + 1)
-    gV = [None] * L
+    dt = d_readout.dtype
 
-    # readout: a non-spiking layer whose U receives the loss gradient directly
-    gI = np.empty_like(d_readout)
-    gU = np.empty_like(d_readout)
-    layer_backward(trace.readout_I, trace.readout, np.zeros_like(d_readout), _EMPTY, False,
-                   p.alpha, p.beta, p.threshold, lif.RESET_NONE, True, lif.SPIKE_NONE,
-                   sg.code, sg.scale, np.zeros_like(d_readout), d_readout, gI, gU)
-    S_below = trace.S[L - 1]
-    gW[L] = _outer_sum(gI, S_below)
-    gS_ext = _backprop_to_input(gI, net.W[L])
+    def typed(arrays):
+        out = numba.typed.List()
+        for a in arrays:
+            out.append(np.ascontiguousarray(a, dtype=dt))
+        return out
 
-    for l in range(L - 1, -1, -1):
-        I, U, S = trace.I[l], trace.U[l], trace.S[l]
-        V = net.V[l]
-        gI = np.empty_like(U)
-        # a hidden layer has no direct loss term (gU_ext = 0). Passing the zeroed output gU as
-        # gU_ext saves one (B, T, N) array: the kernel reads gU_ext[b, n] before it writes
-        # gU[b, n], and has written nothing there yet.
-        gU = np.zeros_like(U)
-        layer_backward(I, U, S, V if V is not None else _EMPTY, V is not None,
-                       p.alpha, p.beta, p.threshold, p.reset_code, p.detach_reset, spike,
-                       sg.code, sg.scale, gS_ext, gU, gI, gU)
-        del gU
-        S_below = trace.S[l - 1] if l > 0 else trace.x
-        gW[l] = _outer_sum(gI, S_below)
-        if V is not None:
-            gV[l] = _outer_sum(gI, S)
-        if l > 0:
-            gS_ext = _backprop_to_input(gI, net.W[l])
+    empty = np.zeros((0, 0), dtype=dt)
+    gI = [np.empty(u.shape, dtype=dt) for u in trace.U]
+    gI_o = np.empty_like(d_readout)
+    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(net.W),
+                     typed([empty if v is None else v for v in net.V]),
+                     np.array([v is not None for v in net.V]), d_readout, p.alpha, p.beta,
+                     p.threshold, p.reset_code, p.detach_reset, lif.spike_code(trace.spike),
+                     sg.code, sg.scale, typed(gI), gI_o)
+    # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
+    S_pre = [trace.x] + trace.S
+    gW = [_outer_sum(g, s, trace.x_events if l == 0 else None)
+          for l, (g, s) in enumerate(zip(gI + [gI_o], S_pre))]
+    gV = [None if v is None else _outer_sum(g, s) for v, g, s in zip(net.V, gI, trace.S)]
     return Grads(W=gW, V=gV)
-

@@ -90,6 +90,7 @@ from .bptt import Grads, check_readout_grad, check_trace
 def _check(net, trace, d_readout):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    net.require_float64("e-prop")
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a Trace (net.simulate(x)), got {type(trace).__name__}")
     if net.n_hidden_layers != 1:

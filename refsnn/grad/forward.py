@@ -301,6 +301,7 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     whatever ``detach_reset`` says (a deliberate mistake, for the tests only)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    net.require_float64("rtrl")
     p, sg = net.params, net.surrogate
     online = not isinstance(trace, Trace)
     if online:
