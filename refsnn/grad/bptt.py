@@ -32,6 +32,13 @@ The weights enter only through ``I[n+1]`` (Eq. 7), so
 and the error sent to the layer below is ``gS^{(l-1)}[n] = W^{(l)\top} gI^{(l)}[n+1]``.
 This is Box 2 / Eq. 11 of the tutorial specialised to the two-variable LIF state; the printed
 Eq. 10 has ``W^{T,l}_{ik}`` where ``W^{(l+1)}_{ki}`` is meant (see the errata table).
+
+How :func:`bptt` runs: one backward sweep over time for all layers at once
+(:func:`network_adjoints`, samples in parallel), which keeps ``gU`` for two steps only and
+stores ``gI`` of every layer, then the weight gradients as outer sums over the presynaptic
+spikes (:func:`outer_sum_kernel`, or :func:`outer_sum_events_kernel` on the input's event
+list). Its memory beyond the trace is therefore ``gI``: ``O(B T N)`` with a small constant.
+:func:`layer_backward` is the same recursion one layer at a time (the ``lif_bptt`` exercise).
 """
 from __future__ import annotations
 
@@ -286,6 +293,12 @@ def check_trace(net, trace):
             if np.shape(a) != (B, T, net.sizes[l + 1]):
                 raise ValueError(f"trace.{name}[{l}] has shape {np.shape(a)}, expected "
                                  f"{(B, T, net.sizes[l + 1])}")
+    for name in ("x", "readout_I", "readout", "I", "U", "S"):
+        arrs = getattr(trace, name)
+        for a in arrs if isinstance(arrs, list) else [arrs]:
+            if np.asarray(a).dtype != net.dtype:
+                raise ValueError(f"trace.{name} is {np.asarray(a).dtype}, the network is "
+                                 f"{np.dtype(net.dtype).name}: simulate with this network")
     for name in ("readout_I", "readout"):
         if np.shape(getattr(trace, name)) != (B, T, net.sizes[-1]):
             raise ValueError(f"trace.{name} has shape {np.shape(getattr(trace, name))}, "
@@ -331,8 +344,7 @@ def bptt(net, trace, d_readout) -> Grads:
     check_trace(net, trace)
     d_readout = check_readout_grad(d_readout, trace)
     p, sg = net.params, net.surrogate
-    L = net.n_hidden_layers
-    dt = d_readout.dtype
+    dt = d_readout.dtype.type
 
     def typed(arrays):
         out = numba.typed.List()
@@ -345,8 +357,8 @@ def bptt(net, trace, d_readout) -> Grads:
     gI_o = np.empty_like(d_readout)
     network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(net.W),
                      typed([empty if v is None else v for v in net.V]),
-                     np.array([v is not None for v in net.V]), d_readout, p.alpha, p.beta,
-                     p.threshold, p.reset_code, p.detach_reset, lif.spike_code(trace.spike),
+                     np.array([v is not None for v in net.V]), d_readout, dt(p.alpha), dt(p.beta),
+                     dt(p.threshold), p.reset_code, p.detach_reset, lif.spike_code(trace.spike),
                      sg.code, sg.scale, typed(gI), gI_o)
     # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
     S_pre = [trace.x] + trace.S
