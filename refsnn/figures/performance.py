@@ -2,9 +2,11 @@ r"""Performance (not a figure of the tutorial; Fig. P of this repository): time 
 step of forward+BPTT against network size, refsnn's Numba kernels vs the references.
 
 Network ``700 - N (recurrent) - 20`` (the SHD shape), input spike density 3 %, ``T = 100``,
-batch 32, float64, refsnn batch-parallel on Numba's threads, the references on one thread; the x axis is the number of hidden
+batch 32, float64, every implementation on all cores (refsnn batch-parallel on Numba's
+threads, NumPy's BLAS and torch on their default threads); the x axis is the number of hidden
 neurons ``N``, the y axis the wall time of one forward+backward pass divided by ``T``
-(median of repeats), both logarithmic. Curves: refsnn, the vectorised NumPy baseline
+(median of repeats), both logarithmic. Curves: refsnn (float64, and dashed its float32 path),
+the vectorised NumPy baseline
 (``benchmarks/numpy_baseline.py``, "what a student would write"), and PyTorch autograd on the
 same equations and snnTorch when torch imports (otherwise those curves are absent and the legend
 says so). What must be visible: refsnn below every reference at every size, and the gap largest
@@ -26,9 +28,10 @@ from . import style
 
 NAME = "performance"
 DENSITY = 0.03
-COLORS = {"refsnn": style.INK, "numpy": "#1f77b4", "torch": "#d62728", "snntorch": "#ff7f0e"}
-LABELS = {"refsnn": "refsnn (Numba)", "numpy": "NumPy baseline", "torch": "PyTorch autograd",
-          "snntorch": "snnTorch"}
+COLORS = {"refsnn": style.INK, "refsnn32": style.INK, "numpy": "#1f77b4", "torch": "#d62728",
+          "snntorch": "#ff7f0e"}
+LABELS = {"refsnn": "refsnn (Numba)", "refsnn32": "refsnn, float32", "numpy": "NumPy baseline",
+          "torch": "PyTorch autograd", "snntorch": "snnTorch"}
 
 
 def _timing_module():
@@ -72,20 +75,12 @@ def measure(sizes_N, T, B, repeats, with_torch=True):
         skipped |= {"torch", "snntorch"}
     elif not timing.torch_reference.snntorch_available():
         skipped.add("snntorch")
-    threads = None
-    if timing.torch_reference.available():
-        threads = timing.torch_reference.torch.get_num_threads()
-        timing.torch_reference.torch.set_num_threads(1)
-    try:
-        for N in sizes_N:
-            net, x, labels = timing.problem([700, N, 20], T, B, DENSITY)
-            impls = timing.implementations(net, x, labels, with_torch=with_torch)
-            for name, (_, fb) in impls.items():
-                t = timing.median_time(fb, repeats=repeats, warmup=1)
-                results.setdefault(name, []).append(t / T)
-    finally:
-        if threads is not None:
-            timing.torch_reference.torch.set_num_threads(threads)
+    for N in sizes_N:
+        net, x, labels = timing.problem([700, N, 20], T, B, DENSITY)
+        impls = timing.implementations(net, x, labels, with_torch=with_torch)
+        for name, (_, fb) in impls.items():
+            t = timing.median_time(fb, repeats=repeats, warmup=1)
+            results.setdefault(name, []).append(t / T)
     return results, skipped
 
 
@@ -109,18 +104,20 @@ def make(out_dir, quick=False):
     with style.house_style():
         fig = style.new_figure(4.2, 3.2)
         ax = fig.add_subplot(1, 1, 1)
-        for name in ("refsnn", "numpy", "torch", "snntorch"):
+        for name in ("refsnn", "refsnn32", "numpy", "torch", "snntorch"):
             if name not in results:
                 continue
-            ax.loglog(sizes_N, np.array(results[name]) * 1e3, "o-", ms=3.5, lw=1.2,
+            ax.loglog(sizes_N, np.array(results[name]) * 1e3,
+                      "o--" if name == "refsnn32" else "o-", ms=3.5, lw=1.2,
                       color=COLORS[name], label=LABELS[name])
         ax.set_xticks(sizes_N)
         ax.set_xticklabels([str(n) for n in sizes_N])
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel("hidden neurons $N$ (700 inputs, recurrent, 20 outputs)")
         ax.set_ylabel("forward + BPTT time per step (ms)")
+        blas = os.environ.get("OPENBLAS_NUM_THREADS") or "default"
         note = (f"input spike density {DENSITY:.0%}, T = {T}, batch {B}, float64\nrefsnn on "
-                f"{numba.get_num_threads()} Numba threads, NumPy/torch on 1 thread")
+                f"{numba.get_num_threads()} Numba threads, NumPy/torch on {blas} threads")
         if skipped:
             note += "\nnot measured: " + ", ".join(LABELS[s] for s in sorted(skipped))
         ax.set_title(note, fontsize=7, loc="left")
