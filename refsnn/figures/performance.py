@@ -116,7 +116,8 @@ def make(out_dir, quick=False):
         ax.set_xlabel("hidden neurons $N$ (700 inputs, recurrent, 20 outputs)")
         ax.set_ylabel("forward + BPTT time per step (ms)")
         blas = os.environ.get("OPENBLAS_NUM_THREADS") or "default"
-        note = (f"input spike density {DENSITY:.0%}, T = {T}, batch {B}, float64\nrefsnn on "
+        note = (f"input spike density {DENSITY:.0%}, T = {T}, batch {B}, float64 (dashed: "
+                f"refsnn float32)\nrefsnn on "
                 f"{numba.get_num_threads()} Numba threads, NumPy/torch on {blas} threads")
         if skipped:
             note += "\nnot measured: " + ", ".join(LABELS[s] for s in sorted(skipped))
