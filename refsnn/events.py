@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-#: above this fraction of nonzero entries an input is treated densely (DESIGN §3: the event
-#: list costs 12 bytes per event against 8 per dense entry, and buys nothing when most are set)
+#: above this fraction of nonzero entries an input is treated densely: an event costs 12 bytes
+#: (index and value) against 8 per dense entry, and skipping zeros buys little when most are set
 DENSE_ABOVE = 0.25
 
 

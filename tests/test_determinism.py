@@ -1,9 +1,9 @@
 """The batch-parallel kernels give bit-identical results whatever the number of Numba threads.
 
-``layer_forward``, ``layer_backward`` and ``backprop_to_input_kernel`` loop over the batch with
-``numba.prange`` (each sample writes only its own rows); ``outer_sum_kernel`` splits the
-postsynaptic index into per-thread blocks, each element summed by one thread in the serial
-order. So the forward trace and the BPTT gradients must be *equal* (not merely close) with
+``layer_forward``, ``network_adjoints`` and the event-list builder loop over the batch with
+``numba.prange`` (each sample writes only its own rows); ``outer_sum_kernel`` and
+``outer_sum_events_kernel`` split the presynaptic index into per-thread blocks, each element
+summed by one thread in the serial order. So the forward trace and the BPTT gradients must be *equal* (not merely close) with
 ``NUMBA_NUM_THREADS=1`` and with several threads. The thread count is fixed when Numba starts,
 hence one fresh process per setting, on the SHD-sized benchmark case (700-200r-20, T=100,
 B=64, 3% input density), with both reset handlings that change the backward's code path.

@@ -54,9 +54,12 @@ def test_forward_event_path_equals_dense_path(recurrent):
         assert np.array_equal(a, b)
 
 
+def _small_net():
+    return Network.init([20, 10, 3], LIFParams(alpha=0.8, beta=0.9), rng=0)
+
+
 def test_simulate_uses_events_for_sparse_input_only():
-    p = LIFParams(alpha=0.8, beta=0.9)
-    net = Network.init([20, 10, 3], p, rng=0)
+    net = _small_net()
     sparse = net.simulate(_spikes((2, 30, 20), 0.05, 0))
     dense = net.simulate(_spikes((2, 30, 20), 0.6, 0))
     assert sparse.x_events is not None and sparse.x_events.density <= events.DENSE_ABOVE
@@ -79,8 +82,7 @@ def test_bptt_event_path_equals_dense_path(reset, detach):
 
 
 def test_inconsistent_events_are_refused():
-    p = LIFParams(alpha=0.8, beta=0.9)
-    net = Network.init([20, 10, 3], p, rng=0)
+    net = _small_net()
     tr = net.simulate(_spikes((2, 30, 20), 0.05, 0))
     other = events.to_events(_spikes((2, 31, 20), 0.05, 1))
     d = np.zeros_like(tr.readout)

@@ -261,7 +261,8 @@ def _outer_sum(g_next, s_prev, events=None):
     if events is None:
         outer_sum_kernel(g_next, np.ascontiguousarray(s_prev), outT, numba.get_num_threads())
     else:
-        outer_sum_events_kernel(g_next, events.ptr, events.idx, events.val.astype(outT.dtype),
+        outer_sum_events_kernel(g_next, events.ptr, events.idx,
+                                events.val.astype(outT.dtype, copy=False),
                                 outT, numba.get_num_threads())
     return np.ascontiguousarray(outT.T)
 
