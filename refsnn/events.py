@@ -79,11 +79,21 @@ def _fill(x, ptr, idx, val):
                     k += 1
 
 
-def to_events(x) -> Events:
-    """The event list of a C-contiguous float array ``x`` ``(B, T, N)`` (two passes)."""
-    B, T, N = x.shape
-    counts = np.empty(B * T, dtype=np.int64)
+def count(x):
+    """Number of nonzero entries of each step of ``x`` ``(B, T, N)``: an int64 array ``(B*T,)``."""
+    counts = np.empty(x.shape[0] * x.shape[1], dtype=np.int64)
     _count(x, counts)
+    return counts
+
+
+def to_events(x, counts=None) -> Events:
+    """The event list of a C-contiguous float array ``x`` ``(B, T, N)``.
+
+    Two passes over ``x``: :func:`count` (skipped if ``counts`` is given), then the fill.
+    """
+    B, T, N = x.shape
+    if counts is None:
+        counts = count(x)
     ptr = np.zeros(B * T + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     idx = np.empty(ptr[-1], dtype=np.int32)

@@ -88,3 +88,16 @@ def test_inconsistent_events_are_refused():
     d = np.zeros_like(tr.readout)
     with pytest.raises(ValueError, match="x_events"):
         bptt(net, dataclasses.replace(tr, x_events=other), d)
+
+
+@pytest.mark.parametrize("density", [0.05, 0.6])  # the event-list check and the dense check
+@pytest.mark.parametrize("bad,match", [(np.nan, "NaN or inf"), (np.inf, "NaN or inf"),
+                                       (0.5, "binary")])
+def test_input_values_are_checked_on_both_paths(density, bad, match):
+    net = _small_net()
+    x = _spikes((2, 30, 20), density, 0)
+    x[1, 17, 3] = bad
+    with pytest.raises(ValueError, match=match):
+        net.simulate(x)
+    if match == "binary":
+        net.simulate(x, binary_input=False)  # analog input is allowed when asked for
