@@ -79,21 +79,32 @@ def _fill(x, ptr, idx, val):
                     k += 1
 
 
+def _check(x):
+    if not isinstance(x, np.ndarray) or x.dtype not in (np.float64, np.float32):
+        raise TypeError(f"x must be a float64 or float32 numpy array, got "
+                        f"{getattr(x, 'dtype', type(x).__name__)}")
+    if x.ndim != 3:
+        raise ValueError(f"x must have shape (batch, time, neurons), got shape {x.shape}")
+    return np.ascontiguousarray(x)
+
+
 def count(x):
     """Number of nonzero entries of each step of ``x`` ``(B, T, N)``: an int64 array ``(B*T,)``."""
+    x = _check(x)
     counts = np.empty(x.shape[0] * x.shape[1], dtype=np.int64)
     _count(x, counts)
     return counts
 
 
-def to_events(x, counts=None) -> Events:
-    """The event list of a C-contiguous float array ``x`` ``(B, T, N)``.
+def to_events(x) -> Events:
+    """The event list of a float64 or float32 array ``x`` ``(B, T, N)`` (two passes)."""
+    x = _check(x)
+    return from_counts(x, count(x))
 
-    Two passes over ``x``: :func:`count` (skipped if ``counts`` is given), then the fill.
-    """
+
+def from_counts(x, counts) -> Events:
+    """:func:`to_events` given ``counts = count(x)`` (which must be exact: the fill trusts it)."""
     B, T, N = x.shape
-    if counts is None:
-        counts = count(x)
     ptr = np.zeros(B * T + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     idx = np.empty(ptr[-1], dtype=np.int32)

@@ -111,7 +111,7 @@ def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_even
     counts = ev.count(x)
     events, values = None, x
     if counts.sum() <= ev.DENSE_ABOVE * x.size:
-        events = ev.to_events(x, counts)
+        events = ev.from_counts(x, counts)
         values = events.val
     if not np.all(np.isfinite(values)):
         raise ValueError(f"{name} contains NaN or inf (as {np.dtype(dtype).name})")

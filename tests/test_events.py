@@ -101,3 +101,19 @@ def test_input_values_are_checked_on_both_paths(density, bad, match):
         net.simulate(x)
     if match == "binary":
         net.simulate(x, binary_input=False)  # analog input is allowed when asked for
+
+
+def test_bad_arrays_are_refused():
+    with pytest.raises(TypeError, match="x must be a float64 or float32"):
+        events.to_events(np.zeros((2, 3, 4), dtype=int))
+    with pytest.raises(ValueError, match="shape"):
+        events.to_events(np.zeros((3, 4)))
+
+
+def test_forged_event_indices_are_refused():
+    net = _small_net()
+    tr = net.simulate(_spikes((2, 30, 20), 0.05, 0))
+    e = tr.x_events
+    forged = events.Events(ptr=e.ptr, idx=e.idx + 20, val=e.val, shape=e.shape)
+    with pytest.raises(ValueError, match="x_events"):
+        bptt(net, dataclasses.replace(tr, x_events=forged), np.zeros_like(tr.readout))

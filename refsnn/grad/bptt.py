@@ -308,7 +308,10 @@ def check_trace(net, trace):
         raise ValueError(f"trace.spike must be 'hard' or 'soft', got {trace.spike!r}")
     e = trace.x_events
     if e is not None and (tuple(e.shape) != x.shape or e.ptr.shape != (B * T + 1,)
-                          or e.ptr[-1] != e.idx.size or e.idx.size != e.val.size):
+                          or e.ptr[0] != 0 or e.ptr[-1] != e.idx.size
+                          or e.idx.size != e.val.size or np.any(np.diff(e.ptr) < 0)
+                          or (e.idx.size and not 0 <= e.idx.min() <= e.idx.max() < x.shape[2])):
+        # the kernels index with these without bounds checks
         raise ValueError("trace.x_events does not describe trace.x")
 
 
