@@ -142,17 +142,19 @@ def membrane_update(reset, beta, theta, U, I, S):
 
 
 @numba.njit(cache=True)
-def add_input_dense(I_next, WT, s_in):
-    """Eq. 7's ``W S_in[n]`` added to ``I_next``, scanning the presynaptic vector ``s_in``.
+def add_weighted_rows(out, M, v):
+    """``out += M^T v = sum_k v[k] M[k, :]``, skipping the zero ``v[k]`` (rows of ``M`` are
+    contiguous).
 
-    Every nonzero ``s_in[j]`` adds the contiguous row ``WT[j] = W[:, j]`` (weights out of
-    presynaptic neuron ``j``): the dense path, for inputs with many spikes (hidden layers).
+    The forward's dense input path, Eq. 7's ``W S_in[n]`` with ``M = W^T`` and ``v = S_in[n]``
+    (each spike adds the weights out of its presynaptic neuron), and the backward's error
+    products ``W^T gI[n+1]``, ``V^T gI[n+1]`` with ``M = W``, ``V`` and ``v = gI[n+1]``.
     """
-    for j in range(s_in.shape[0]):
-        s = s_in[j]
-        if s != 0.0:
-            for i in range(I_next.shape[0]):
-                I_next[i] += WT[j, i] * s
+    for k in range(v.shape[0]):
+        c = v[k]
+        if c != 0.0:
+            for i in range(out.shape[0]):
+                out[i] += M[k, i] * c
 
 
 @numba.njit(cache=True)
@@ -160,7 +162,7 @@ def add_input_events(I_next, WT, idx, val, start, stop):
     """Eq. 7's ``W S_in[n]`` added to ``I_next`` from the events ``start:stop`` of step ``n``.
 
     The event path (:mod:`refsnn.events`): the same additions in the same order as
-    :func:`add_input_dense`, without visiting the zeros.
+    :func:`add_weighted_rows` with ``M = W^T``, without visiting the zeros.
     """
     for k in range(start, stop):
         j, s = idx[k], val[k]
@@ -213,7 +215,7 @@ def layer_forward(S_in, ptr, idx, val, use_events, W, V, has_V, alpha, beta, the
             if use_events:
                 add_input_events(I[b, n + 1], WT, idx, val, ptr[b * T + n], ptr[b * T + n + 1])
             else:
-                add_input_dense(I[b, n + 1], WT, S_in[b, n])
+                add_weighted_rows(I[b, n + 1], WT, S_in[b, n])
             # Eq. 7, third term: + V S[n]
             if has_V:
-                add_input_dense(I[b, n + 1], VT, S[b, n])
+                add_weighted_rows(I[b, n + 1], VT, S[b, n])

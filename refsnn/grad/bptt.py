@@ -48,7 +48,7 @@ import numba
 import numpy as np
 
 from .. import lif
-from ..lif import RESET_SUBTRACT, RESET_ZERO, spike_grad
+from ..lif import RESET_SUBTRACT, RESET_ZERO, add_weighted_rows, spike_grad
 from ..network import _EMPTY
 
 
@@ -95,7 +95,7 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
     """The adjoint recursion of one layer over all steps; fills ``gI, gU`` ``(B, T, N)``.
 
     The layer-at-a-time form that the ``lif_bptt`` exercise asks for (:func:`bptt` itself runs
-    every layer in one sweep, :func:`network_backward`). ``gS_ext[b, n]`` is the error arriving
+    every layer in one sweep, :func:`network_adjoints`). ``gS_ext[b, n]`` is the error arriving
     at ``S[n]`` from the layer above, ``gU_ext[b, n]`` a direct loss gradient on ``U[n]`` (the
     readout's ``dL/dU_o``).
     """
@@ -109,11 +109,7 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
             for i in range(N):
                 gS[i] = gS_ext[b, n, i]
             if has_V:  # + V^T gI[n+1]
-                for k in range(N):
-                    g = gI_next[k]
-                    if g != 0.0:
-                        for i in range(N):
-                            gS[i] += V[k, i] * g
+                add_weighted_rows(gS, V, gI_next)
             adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, alpha, beta, theta,
                          reset, detach_reset, spike, sg_code, sg_scale, gU[b, n], gI[b, n])
             for i in range(N):
@@ -161,19 +157,9 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset,
                 gI_next = zero[:N] if last else gI[l][b, n + 1]
                 if not last:
                     g_above = gI_o[b, n + 1] if l == L - 1 else gI[l + 1][b, n + 1]
-                    W_a = W[l + 1]
-                    for k in range(W_a.shape[0]):  # + W^(l+1)T gI^(l+1)[n+1]
-                        g = g_above[k]
-                        if g != 0.0:
-                            for i in range(N):
-                                g_s[i] += W_a[k, i] * g
-                    if has_V[l]:  # + V^T gI[n+1]
-                        V_l = V[l]
-                        for k in range(N):
-                            g = gI_next[k]
-                            if g != 0.0:
-                                for i in range(N):
-                                    g_s[i] += V_l[k, i] * g
+                    add_weighted_rows(g_s, W[l + 1], g_above)  # + W^(l+1)T gI^(l+1)[n+1]
+                    if has_V[l]:
+                        add_weighted_rows(g_s, V[l], gI_next)  # + V^T gI[n+1]
                 adjoint_step(g_s, U[l][b, n], I[l][b, n], S[l][b, n], gU_next[l, :N], gI_next,
                              alpha, beta, theta, reset, detach_reset, spike, sg_code, sg_scale,
                              gU_cur[l, :N], gI[l][b, n])
