@@ -407,6 +407,7 @@ class _Grading:
             self.path = os.path.abspath(getattr(getattr(fn, "__code__", None), "co_filename", ""))
             source = f"{fn.__module__}.{fn.__qualname__}"
         self.source = source
+        self.exercise, self.name = exercise, name
         print(f"{exercise}: grading {name} from {source}", file=self.out)
         self.fn = fn
         if fn is None:
@@ -422,6 +423,64 @@ class _Grading:
         res.text = self.out.getvalue()
         return res
 
+    def first_call(self, call, cfg):
+        """Call the student's function once before the table, on network ``cfg``: a stub or a
+        crash gets a message, not a half table. Returns the :class:`Result` to stop with, or
+        None to go on."""
+        try:
+            call()
+        except NotImplementedYet:
+            print(f"NOT IMPLEMENTED YET: {self.name} in {self.source} still raises "
+                  f"NotImplementedError.\nWrite your code between the markers\n    {START}\n    "
+                  f"{END}\n(the task is in the file's docstring, or run `python -m "
+                  f"refsnn.exercises show {self.exercise}`).", file=self.out)
+            return self.finish("not_implemented")
+        except StudentError as exc:
+            return _error(self.out, self.finish, exc, 0, cfg)
+        return None
+
+    def table(self, title, configs, check, verbose):
+        """Print ``title`` and one row per network, ``check(k, cfg)`` giving the report of
+        network ``k``.
+
+        Returns ``(reports, failing, None)``, or ``(None, None, result)`` when the student's
+        function raised on a network (the run stops there with ``result``).
+        """
+        print(title, file=self.out)
+        print(f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}{'reset':<18}{'surrogate':<11}"
+              + "".join(f"{c:>10}" for c in COLUMNS) + "  verdict", file=self.out)
+        reports, failing = [], {}
+        for k, cfg in enumerate(configs):
+            try:
+                rep = check(k, cfg)
+            except (NotImplementedYet, StudentError) as exc:
+                if isinstance(exc, NotImplementedYet):  # raised only for some networks
+                    exc = StudentError(f"{self.name} raised NotImplementedError")
+                return None, None, _error(self.out, self.finish, exc, k, cfg)
+            _record(self.out, k, cfg, rep, reports, failing, verbose)
+        return reports, failing, None
+
+    def verdict(self, configs, reports, failing, footnote, oracle, hints):
+        """Close the run: ``footnote``, then PASSED, or FAILED with ``hints()`` and the first
+        failing network's report entry by entry. ``oracle`` names what was compared with."""
+        out = self.out
+        print(footnote, file=out)
+        if not failing:
+            worst = max(r.max_rel_error for r in reports)
+            print(f"PASSED: all {len(configs)} networks agree with {oracle} (max relative "
+                  f"error {worst:.1e}).", file=out)
+            return self.finish("passed", reports=reports)
+        print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with {oracle}.",
+              file=out)
+        hints = hints()
+        for line in hints:
+            print(line, file=out)
+        first = min(failing)
+        print(f"\nfirst failing network ({first + 1}) entry by entry, in the library's names "
+              "(W[0] = W1, V[0] = V1, the last W = Wout):", file=out)
+        print(reports[first], file=out)
+        return self.finish("failed", reports=reports, failing=failing, hints=hints)
+
 
 def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=False, fn=None):
     """Grade the function ``name`` of the file ``path`` (or the callable ``fn``).
@@ -430,59 +489,33 @@ def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=Fa
     prints.
     """
     run = _Grading("lif_bptt", name, path, fn)
-    out, path, fn, finish, source = run.out, run.path, run.fn, run.finish, run.source
-    if fn is None:
-        return finish("error")
-    grad_fn = wrap(fn, name, path)
+    if run.fn is None:
+        return run.finish("error")
+    grad_fn = wrap(run.fn, name, run.path)
 
-    # a first call before the table: a stub or a crash gets a message, not a half table
-    net, x, target = configs[0].build()
-    trace = net.simulate(x, spike=configs[0].spike)
-    try:
+    def first():
+        net, x, target = configs[0].build()
+        trace = net.simulate(x, spike=configs[0].spike)
         grad_fn(net, trace, losses.mse(trace.readout, target)[1])
-    except NotImplementedYet:
-        print(f"NOT IMPLEMENTED YET: {name} in {source} still raises NotImplementedError.\n"
-              f"Write your code between the markers\n    {START}\n    {END}\n(the task "
-              "is in the file's docstring, or run `python -m refsnn.exercises show lif_bptt`).",
-              file=out)
-        return finish("not_implemented")
-    except StudentError as exc:
-        return _error(out, finish, exc, 0, configs[0])
 
-    print(f"Your {name} for every hidden layer (the readout's gradient is the library's) "
-          f"vs finite differences,\nevery weight entry, max relative error per parameter "
-          f"(tolerance {gradcheck.FD_TOL:.0e}):", file=out)
-    header = (f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}{'reset':<18}{'surrogate':<11}"
-              + "".join(f"{c:>10}" for c in COLUMNS) + "  verdict")
-    print(header, file=out)
-    reports, failing = [], {}
-    for k, cfg in enumerate(configs):
+    def check(k, cfg):
         net, x, target = cfg.build()
-        try:
-            rep = gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn,
-                                          spike=cfg.spike)
-        except (NotImplementedYet, StudentError) as exc:
-            if isinstance(exc, NotImplementedYet):  # raised only for some networks
-                exc = StudentError(f"{name} raised NotImplementedError")
-            return _error(out, finish, exc, k, cfg)
-        _record(out, k, cfg, rep, reports, failing, verbose)
-    print("(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, computed "
-          "by the library)", file=out)
-    if not failing:
-        worst = max(r.max_rel_error for r in reports)
-        print(f"PASSED: all {len(configs)} networks agree with finite differences "
-              f"(max relative error {worst:.1e}).", file=out)
-        return finish("passed", reports=reports)
-    print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with finite "
-          "differences.", file=out)
-    hints = diagnose(configs, failing)
-    for line in hints:
-        print(line, file=out)
-    first = min(failing)
-    print(f"\nfirst failing network ({first + 1}) entry by entry, in the library's names "
-          "(W[0] = W1, V[0] = V1, the last W = Wout):", file=out)
-    print(reports[first], file=out)
-    return finish("failed", reports=reports, failing=failing, hints=hints)
+        return gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn,
+                                       spike=cfg.spike)
+
+    stop = run.first_call(first, configs[0])
+    if stop is not None:
+        return stop
+    reports, failing, stop = run.table(
+        f"Your {name} for every hidden layer (the readout's gradient is the library's) "
+        f"vs finite differences,\nevery weight entry, max relative error per parameter "
+        f"(tolerance {gradcheck.FD_TOL:.0e}):", configs, check, verbose)
+    if stop is not None:
+        return stop
+    return run.verdict(configs, reports, failing,
+                       "(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, "
+                       "computed by the library)", "finite differences",
+                       lambda: diagnose(configs, failing))
 
 
 # ====================================================================== rtrl_step
@@ -721,62 +754,36 @@ def grade_rtrl_step(path=None, name="rtrl_step", configs=RTRL_CONFIGS, verbose=F
     from ..grad.bptt import bptt
 
     run = _Grading("rtrl_step", name, path, fn)
-    out, path, fn, finish, source = run.out, run.path, run.fn, run.finish, run.source
-    if fn is None:
-        return finish("error")
-    grad_fn = rtrl_wrap(fn, name, path)
+    if run.fn is None:
+        return run.finish("error")
+    grad_fn = rtrl_wrap(run.fn, name, run.path)
 
     def problem(cfg):
         net, x, target = cfg.build()
         trace = net.simulate(x, spike=cfg.spike)
         return net, trace, losses.mse(trace.readout, target)[1]
 
-    net, trace, d = problem(configs[0])
-    try:
-        grad_fn(net, trace, d)
-    except NotImplementedYet:
-        print(f"NOT IMPLEMENTED YET: {name} in {source} still raises NotImplementedError.\n"
-              f"Write your code between the markers\n    {START}\n    {END}\n(the task "
-              "is in the file's docstring, or run `python -m refsnn.exercises show "
-              "rtrl_step`).", file=out)
-        return finish("not_implemented")
-    except StudentError as exc:
-        return _error(out, finish, exc, 0, configs[0])
-
-    print(f"Your {name} in a forward-mode (RTRL) loop for every hidden layer and parameter "
-          f"block vs refsnn.bptt,\nevery weight entry, max relative error per parameter "
-          f"(tolerance {gradcheck.AGREE_TOL:.0e}):", file=out)
-    header = (f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}{'reset':<18}{'surrogate':<11}"
-              + "".join(f"{c:>10}" for c in COLUMNS) + "  verdict")
-    print(header, file=out)
-    reports, failing = [], {}
-    for k, cfg in enumerate(configs):
+    def check(k, cfg):
         net, trace, d = problem(cfg)
-        try:
-            mine = grad_fn(net, trace, d)
-        except (NotImplementedYet, StudentError) as exc:
-            if isinstance(exc, NotImplementedYet):
-                exc = StudentError(f"{name} raised NotImplementedError")
-            return _error(out, finish, exc, k, cfg)
-        rep = gradcheck.compare(mine, bptt(net, trace, d), tol=gradcheck.AGREE_TOL,
-                                title=f"rtrl_step vs bptt, network {k + 1}")
-        _record(out, k, cfg, rep, reports, failing, verbose)
-    print("(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: the "
-          "readout's; all use your step in the hidden layers)", file=out)
-    if not failing:
-        worst = max(r.max_rel_error for r in reports)
-        print(f"PASSED: all {len(configs)} networks agree with BPTT (max relative error "
-              f"{worst:.1e}).", file=out)
-        return finish("passed", reports=reports)
-    print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with BPTT.", file=out)
-    hints = diagnose(configs, failing, groups=RTRL_GROUPS, names=RTRL_PARAM_NAMES,
-                     kind_hints=False)
-    for h in rtrl_probes(fn):
-        hints.append(f"hint (from a single step with a known answer): {h}")
-    for line in hints:
-        print(line, file=out)
-    first = min(failing)
-    print(f"\nfirst failing network ({first + 1}) entry by entry, in the library's names "
-          "(W[0] = W1, V[0] = V1, the last W = Wout):", file=out)
-    print(reports[first], file=out)
-    return finish("failed", reports=reports, failing=failing, hints=hints)
+        return gradcheck.compare(grad_fn(net, trace, d), bptt(net, trace, d),
+                                 tol=gradcheck.AGREE_TOL,
+                                 title=f"rtrl_step vs bptt, network {k + 1}")
+
+    def hints():
+        out = diagnose(configs, failing, groups=RTRL_GROUPS, names=RTRL_PARAM_NAMES,
+                       kind_hints=False)
+        return out + [f"hint (from a single step with a known answer): {h}"
+                      for h in rtrl_probes(run.fn)]
+
+    stop = run.first_call(lambda: grad_fn(*problem(configs[0])), configs[0])
+    if stop is not None:
+        return stop
+    reports, failing, stop = run.table(
+        f"Your {name} in a forward-mode (RTRL) loop for every hidden layer and parameter "
+        f"block vs refsnn.bptt,\nevery weight entry, max relative error per parameter "
+        f"(tolerance {gradcheck.AGREE_TOL:.0e}):", configs, check, verbose)
+    if stop is not None:
+        return stop
+    return run.verdict(configs, reports, failing,
+                       "(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: "
+                       "the readout's; all use your step in the hidden layers)", "BPTT", hints)
