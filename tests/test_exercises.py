@@ -26,22 +26,25 @@ def run_cli(*args):
                           capture_output=True, text=True, timeout=300)
 
 
-def filled_stub():
-    """The stub with the NumPy solution's code between the markers (what a student submits)."""
-    stub = open(STUB, encoding="utf-8").read()
-    sol = inspect.getsource(solutions.layer_backward_numpy)
+def filled_variant(tmp_path, stub_path, solution, replacements, name):
+    """The stub with the NumPy ``solution``'s code between the markers (what a student
+    submits), with the ``(old, new)`` mutations applied; written to ``tmp_path / name``."""
+    stub = open(stub_path, encoding="utf-8").read()
+    sol = inspect.getsource(solution)
     body = sol[sol.index(grader.START):sol.index(grader.END)]
-    return stub[:stub.index(grader.START)] + body + stub[stub.index(grader.END):]
-
-
-def write_variant(tmp_path, old=None, new=None, name="student.py"):
-    text = filled_stub()
-    if old is not None:
+    text = stub[:stub.index(grader.START)] + body + stub[stub.index(grader.END):]
+    for old, new in replacements:
         assert text.count(old) == 1, f"mutation target not found exactly once: {old!r}"
         text = text.replace(old, new)
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return str(path)
+
+
+def write_variant(tmp_path, old=None, new=None, name="student.py"):
+    """The lif_bptt stub filled with the NumPy solution, with one optional mutation."""
+    return filled_variant(tmp_path, STUB, solutions.layer_backward_numpy,
+                          [] if old is None else [(old, new)], name)
 
 
 # ---------------------------------------------------------------------- the networks themselves
@@ -194,16 +197,7 @@ RTRL_STUB = EXERCISES["rtrl_step"].stub
 
 def rtrl_variant(tmp_path, replacements=(), name="student_rtrl.py"):
     """The rtrl_step stub filled with the NumPy solution, with (old, new) mutations."""
-    stub = open(RTRL_STUB, encoding="utf-8").read()
-    sol = inspect.getsource(solutions.rtrl_step_numpy)
-    body = sol[sol.index(grader.START):sol.index(grader.END)]
-    text = stub[:stub.index(grader.START)] + body + stub[stub.index(grader.END):]
-    for old, new in replacements:
-        assert text.count(old) == 1, f"mutation target not found exactly once: {old!r}"
-        text = text.replace(old, new)
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path)
+    return filled_variant(tmp_path, RTRL_STUB, solutions.rtrl_step_numpy, replacements, name)
 
 
 def test_rtrl_configs_are_not_vacuous():
