@@ -19,7 +19,7 @@ import numbers
 
 import numpy as np
 
-from .network import as_rng
+from .network import as_rng, as_real_array
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -46,14 +46,7 @@ def _check_real(name, value, low, high, low_open=False, high_open=False):
 
 def _check_values(values, name="values"):
     """``values`` as float64 ``(B, N)`` with entries in [0, 1]."""
-    try:
-        v = np.asarray(values)
-    except Exception as exc:  # pragma: no cover
-        raise TypeError(f"{name} must be array-like") from exc
-    if v.dtype == object or not (np.issubdtype(v.dtype, np.number) or v.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {v.dtype}")
-    if np.issubdtype(v.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype {v.dtype}")
+    v = as_real_array(values, name)
     if v.ndim != 2:
         raise ValueError(f"{name} must have shape (batch, n_inputs), got shape {v.shape}; "
                          f"use {name}[None] for a single sample")

@@ -84,14 +84,8 @@ def as_float_dtype(dtype):
     return dt
 
 
-def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):
-    """Return ``x`` as C-contiguous ``(B, T, n_in)`` of ``dtype``; raise a clear error otherwise.
-
-    A sparse ``x`` (at most ``events.DENSE_ABOVE`` nonzero) is checked on its event list
-    (:func:`refsnn.events.to_events`): NaN and inf are nonzero, so they are events, and ``x`` is
-    binary exactly when every event is 1. With ``return_events`` the result is ``(x, events)``,
-    ``events`` being None for a dense ``x``.
-    """
+def as_real_array(x, name):
+    """``x`` as a numpy array of real numbers (bool, integer or float); TypeError otherwise."""
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)
@@ -101,6 +95,18 @@ def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_even
         raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
     if np.issubdtype(x.dtype, np.complexfloating):
         raise TypeError(f"{name} must be real, got dtype {x.dtype}")
+    return x
+
+
+def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):
+    """Return ``x`` as C-contiguous ``(B, T, n_in)`` of ``dtype``; raise a clear error otherwise.
+
+    A sparse ``x`` (at most ``events.DENSE_ABOVE`` nonzero) is checked on its event list
+    (:func:`refsnn.events.to_events`): NaN and inf are nonzero, so they are events, and ``x`` is
+    binary exactly when every event is 1. With ``return_events`` the result is ``(x, events)``,
+    ``events`` being None for a dense ``x``.
+    """
+    x = as_real_array(x, name)
     if x.ndim != 3:
         raise ValueError(f"{name} must have shape (batch, time, {n_in}), got shape {x.shape}")
     if x.shape[2] != n_in:

@@ -48,6 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grad.bptt import Grads
+from .network import as_real_array
 from .surrogate import Surrogate, as_surrogate
 
 #: accepted activation names
@@ -80,12 +81,7 @@ def _check_sigma(sigma):
 def _as_matrix(w, name):
     if w is None:
         raise TypeError(f"{name} must be a 2-D array, got None")
-    arr = np.asarray(w)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number)
-                                   or arr.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    arr = as_real_array(w, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (post, pre), got shape {arr.shape}")
     return np.array(arr, dtype=np.float64, order="C")  # a private copy
@@ -93,11 +89,7 @@ def _as_matrix(w, name):
 
 def _as_array3(x, shape, name):
     """``x`` as C-contiguous float64 of exactly ``shape`` (``None`` entries: any size >= 1)."""
-    arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got dtype {arr.dtype}")
+    arr = as_real_array(x, name)
     want = "(batch, time, neurons)" if shape[0] is None else str(tuple(shape))
     if arr.ndim != 3:
         raise ValueError(f"{name} must have shape {want}, got shape {arr.shape}")

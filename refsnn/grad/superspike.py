@@ -75,7 +75,7 @@ import numba
 import numpy as np
 
 from ..lif import RESET_NONE, RESET_SUBTRACT, RESET_ZERO, spike_code
-from ..network import Network, as_rng, validate_input
+from ..network import Network, as_real_array, as_rng, validate_input
 from ..surrogate import derivative, heaviside, primitive
 from .bptt import Grads
 
@@ -91,10 +91,7 @@ def _check_decay(name, value):
 
 
 def _spike_array(a, name, shape=None):
-    if not isinstance(a, np.ndarray):
-        a = np.asarray(a)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {a.dtype}")
+    a = as_real_array(a, name)
     if a.ndim != 3:
         raise ValueError(f"{name} must have shape (batch, time, neurons), got shape {a.shape}")
     if shape is not None and a.shape != shape:
