@@ -423,6 +423,17 @@ class _Grading:
         res.text = self.out.getvalue()
         return res
 
+    def grade(self, configs, first, check, title, footnote, oracle, hints, verbose):
+        """The whole run: :meth:`first_call` on ``configs[0]``, the :meth:`table` of
+        ``check(k, cfg)`` over ``configs``, and the :meth:`verdict`."""
+        stop = self.first_call(first, configs[0])
+        if stop is not None:
+            return stop
+        reports, failing, stop = self.table(title, configs, check, verbose)
+        if stop is not None:
+            return stop
+        return self.verdict(configs, reports, failing, footnote, oracle, hints)
+
     def first_call(self, call, cfg):
         """Call the student's function once before the table, on network ``cfg``: a stub or a
         crash gets a message, not a half table. Returns the :class:`Result` to stop with, or
@@ -461,7 +472,7 @@ class _Grading:
         return reports, failing, None
 
     def verdict(self, configs, reports, failing, footnote, oracle, hints):
-        """Close the run: ``footnote``, then PASSED, or FAILED with ``hints()`` and the first
+        """Close the run: ``footnote``, then PASSED, or FAILED with ``hints(failing)`` and the first
         failing network's report entry by entry. ``oracle`` names what was compared with."""
         out = self.out
         print(footnote, file=out)
@@ -472,7 +483,7 @@ class _Grading:
             return self.finish("passed", reports=reports)
         print(f"FAILED: {len(failing)} of {len(configs)} networks disagree with {oracle}.",
               file=out)
-        hints = hints()
+        hints = hints(failing)
         for line in hints:
             print(line, file=out)
         first = min(failing)
@@ -503,19 +514,14 @@ def grade_lif_bptt(path=None, name="layer_backward", configs=CONFIGS, verbose=Fa
         return gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn,
                                        spike=cfg.spike)
 
-    stop = run.first_call(first, configs[0])
-    if stop is not None:
-        return stop
-    reports, failing, stop = run.table(
+    return run.grade(
+        configs, first, check,
         f"Your {name} for every hidden layer (the readout's gradient is the library's) "
         f"vs finite differences,\nevery weight entry, max relative error per parameter "
-        f"(tolerance {gradcheck.FD_TOL:.0e}):", configs, check, verbose)
-    if stop is not None:
-        return stop
-    return run.verdict(configs, reports, failing,
-                       "(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, "
-                       "computed by the library)", "finite differences",
-                       lambda: diagnose(configs, failing))
+        f"(tolerance {gradcheck.FD_TOL:.0e}):",
+        "(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, computed by "
+        "the library)", "finite differences", lambda failing: diagnose(configs, failing),
+        verbose)
 
 
 # ====================================================================== rtrl_step
@@ -769,21 +775,16 @@ def grade_rtrl_step(path=None, name="rtrl_step", configs=RTRL_CONFIGS, verbose=F
                                  tol=gradcheck.AGREE_TOL,
                                  title=f"rtrl_step vs bptt, network {k + 1}")
 
-    def hints():
+    def hints(failing):
         out = diagnose(configs, failing, groups=RTRL_GROUPS, names=RTRL_PARAM_NAMES,
                        kind_hints=False)
         return out + [f"hint (from a single step with a known answer): {h}"
                       for h in rtrl_probes(run.fn)]
 
-    stop = run.first_call(lambda: grad_fn(*problem(configs[0])), configs[0])
-    if stop is not None:
-        return stop
-    reports, failing, stop = run.table(
+    return run.grade(
+        configs, lambda: grad_fn(*problem(configs[0])), check,
         f"Your {name} in a forward-mode (RTRL) loop for every hidden layer and parameter "
         f"block vs refsnn.bptt,\nevery weight entry, max relative error per parameter "
-        f"(tolerance {gradcheck.AGREE_TOL:.0e}):", configs, check, verbose)
-    if stop is not None:
-        return stop
-    return run.verdict(configs, reports, failing,
-                       "(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: "
-                       "the readout's; all use your step in the hidden layers)", "BPTT", hints)
+        f"(tolerance {gradcheck.AGREE_TOL:.0e}):",
+        "(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: the readout's; "
+        "all use your step in the hidden layers)", "BPTT", hints, verbose)
