@@ -27,12 +27,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import gradcheck, lif, losses
-from ..grad.bptt import Grads, _backprop_to_input, _outer_sum
-from ..grad.bptt import layer_backward as _layer_backward_kernel
+from ..grad.bptt import Grads, error_to_input, readout_adjoints, weight_gradient
 from ..lif import LIFParams
 from ..network import Network
 
-_EMPTY = np.zeros((0, 0))
 
 START, END = "# ---- YOUR CODE START ----", "# ---- YOUR CODE END ----"
 
@@ -218,19 +216,6 @@ def _where(exc, path):
 
 
 # ---------------------------------------------------------------------- the network gradient
-def readout_backward(net, trace, d_readout):
-    """The library's adjoint of the non-spiking readout: returns ``gI_o`` ``(B, T, n_out)``."""
-    p, sg = net.params, net.surrogate
-    gI = np.empty_like(d_readout)
-    gU = np.empty_like(d_readout)
-    zeros = np.zeros_like(d_readout)
-    _layer_backward_kernel(trace.readout_I, trace.readout, zeros, _EMPTY, False, p.alpha,
-                           p.beta, p.threshold, lif.RESET_NONE, True, lif.SPIKE_NONE, sg.code,
-                           sg.scale, zeros, np.ascontiguousarray(d_readout, dtype=np.float64),
-                           gI, gU)
-    return gI
-
-
 def _check_output(out, name, l, shapes):
     if not isinstance(out, tuple) or len(out) != 3:
         raise StudentError(f"{name} must return the tuple (dW, dV, gS_in), got "
@@ -271,9 +256,9 @@ def wrap(student_fn, name="layer_backward", path=""):
     def grad_fn(net, trace, d_readout):
         L = net.n_hidden_layers
         gW, gV = [None] * (L + 1), [None] * L
-        gI_o = readout_backward(net, trace, d_readout)
-        gW[L] = _outer_sum(gI_o, trace.S[L - 1])
-        gS_ext = _backprop_to_input(gI_o, net.W[L])
+        gI_o = readout_adjoints(net, trace, d_readout)
+        gW[L] = weight_gradient(gI_o, trace.S[L - 1])
+        gS_ext = error_to_input(gI_o, net.W[L])
         for l in range(L - 1, -1, -1):
             S_in = trace.S[l - 1] if l > 0 else trace.x
             V = net.V[l]

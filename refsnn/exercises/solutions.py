@@ -8,29 +8,16 @@ tests fill the stub with it and mutate it into typical mistakes).
 """
 import numpy as np
 
-from .. import lif
-from ..grad.bptt import _backprop_to_input, _outer_sum
-from ..grad.bptt import layer_backward as _layer_backward_kernel
-
-_EMPTY = np.zeros((0, 0))
+from ..grad.bptt import error_to_input, layer_adjoints, weight_gradient
+from ..grad.forward import block_sensitivity_step
 
 
 def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
-    """The library's adjoint recursion for one hidden layer (signature of the exercise).
-
-    Hard and soft spikes share the backward pass (both use ``F'``), so the kernel's spike
-    code is simply "hard".
-    """
-    gI = np.empty_like(U)
-    gU = np.empty_like(U)
-    _layer_backward_kernel(I, U, S, _EMPTY if V is None else V, V is not None,
-                           params.alpha, params.beta, params.threshold, params.reset_code,
-                           params.detach_reset, lif.SPIKE_HARD, surrogate.code,
-                           surrogate.scale, np.ascontiguousarray(gS_ext, dtype=np.float64),
-                           np.zeros_like(U), gI, gU)
-    dW = _outer_sum(gI, S_in)
-    dV = None if V is None else _outer_sum(gI, S)
-    return dW, dV, _backprop_to_input(gI, W)
+    """The library's adjoint recursion for one hidden layer (signature of the exercise)."""
+    gI, _ = layer_adjoints(I, U, S, V, params, surrogate, gS_ext)
+    dW = weight_gradient(gI, S_in)
+    dV = None if V is None else weight_gradient(gI, S)
+    return dW, dV, error_to_input(gI, W)
 
 
 def layer_backward_numpy(I, U, S, S_in, W, V, params, surrogate, gS_ext):
@@ -66,31 +53,9 @@ def layer_backward_numpy(I, U, S, S_in, W, V, params, surrogate, gS_ext):
 
 # ---------------------------------------------------------------------- rtrl_step
 def rtrl_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
-    """The library's sensitivity step (:func:`refsnn.grad.forward.sensitivity_step`, the
-    kernel :func:`refsnn.rtrl` runs) wrapped in the exercise's signature.
-
-    The kernel takes the sensitivities flat, ``(B, A*C, N)`` with entry ``p = i*C + j``, and
-    the layer below as ``dU_below`` times its slopes: ``dS_in`` is passed with unit slopes.
-    """
-    from ..grad.forward import SRC_NONE, SRC_W, sensitivity_step
-
-    B, A, C, N = dU.shape
-    P = A * C
-    dI_f = np.array(dI, dtype=np.float64).reshape(B, P, N)
-    dU_f = np.array(dU, dtype=np.float64).reshape(B, P, N)
-    N_in = W.shape[1]
-    dS_f = np.ascontiguousarray(dS_in, dtype=np.float64).reshape(B, P, N_in)
-    sp = np.ascontiguousarray(surrogate.derivative(U - params.threshold), dtype=np.float64)
-    state = [np.ascontiguousarray(a, dtype=np.float64)[:, None, :] for a in (I, U, S)]
-    src = (np.zeros((0, 0, 0)) if source is None
-           else np.ascontiguousarray(source, dtype=np.float64)[:, None, :])
-    sensitivity_step(dI_f, dU_f, dS_f, sp, np.ones((B, N_in)), True,
-                     np.ascontiguousarray(W, dtype=np.float64),
-                     _EMPTY if V is None else np.ascontiguousarray(V, dtype=np.float64),
-                     V is not None, *state, 0, params.alpha, params.beta, params.threshold,
-                     params.reset_code, params.detach_reset,
-                     SRC_NONE if source is None else SRC_W, src, 0)
-    return dI_f.reshape(B, A, C, N), dU_f.reshape(B, A, C, N)
+    """The library's sensitivity step (:func:`refsnn.grad.forward.block_sensitivity_step`,
+    the kernel :func:`refsnn.rtrl` runs) in the exercise's signature."""
+    return block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source)
 
 
 def rtrl_step_numpy(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):

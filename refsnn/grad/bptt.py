@@ -38,7 +38,8 @@ How :func:`bptt` runs: one backward sweep over time for all layers at once
 stores ``gI`` of every layer, then the weight gradients as outer sums over the presynaptic
 spikes (:func:`outer_sum_kernel`, or :func:`outer_sum_events_kernel` on the input's event
 list). Its memory beyond the trace is therefore ``gI``: ``O(B T N)`` with a small constant.
-:func:`layer_backward` is the same recursion one layer at a time (the ``lif_bptt`` exercise).
+:func:`layer_backward` is the same recursion one layer at a time (the ``lif_bptt`` exercise),
+wrapped for Python callers by :func:`layer_adjoints` and :func:`readout_adjoints`.
 """
 from __future__ import annotations
 
@@ -236,7 +237,7 @@ def backprop_to_input_kernel(gI, W, g):
                         g[b, n, j] += W[k, j] * gk
 
 
-def _outer_sum(g_next, s_prev, events=None):
+def weight_gradient(g_next, s_prev, events=None):
     """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``.
 
     With ``events`` (the event list of ``s_prev``) only the events are visited.
@@ -253,11 +254,41 @@ def _outer_sum(g_next, s_prev, events=None):
     return np.ascontiguousarray(outT.T)
 
 
-def _backprop_to_input(gI, W):
+def error_to_input(gI, W):
     """Error on the presynaptic spikes: ``gS_in[n] = W^T gI[n+1]``, zero at the last step."""
     g = np.empty(gI.shape[:2] + (W.shape[1],), dtype=np.result_type(gI.dtype, W.dtype))
     backprop_to_input_kernel(np.ascontiguousarray(gI), np.ascontiguousarray(W), g)
     return g
+
+
+
+def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="hard"):
+    """``(gI, gU)`` ``(B, T, N)`` of one layer: :func:`layer_backward` for Python callers.
+
+    ``I, U, S`` ``(B, T, N)``: the layer's trace; ``V`` ``(N, N)`` or None; ``gS_ext``
+    ``(B, T, N)``: the error arriving at ``S[n]`` from above; ``gU_ext`` ``(B, T, N)`` or None:
+    a direct loss gradient on ``U[n]``. Hard and soft spikes share the backward pass (both use
+    ``F'``); ``spike="none"`` is a non-spiking layer (the readout).
+    """
+    U = np.ascontiguousarray(U, dtype=np.float64)
+    gI = np.empty_like(U)
+    gU = np.empty_like(U)
+    gU_ext = np.zeros_like(U) if gU_ext is None else np.ascontiguousarray(gU_ext, np.float64)
+    layer_backward(np.ascontiguousarray(I, dtype=np.float64), U,
+                   np.ascontiguousarray(S, dtype=np.float64),
+                   _EMPTY if V is None else np.ascontiguousarray(V, dtype=np.float64),
+                   V is not None, params.alpha, params.beta, params.threshold,
+                   lif.RESET_NONE if spike == "none" else params.reset_code,
+                   params.detach_reset, lif.spike_code(spike), surrogate.code, surrogate.scale,
+                   np.ascontiguousarray(gS_ext, dtype=np.float64), gU_ext, gI, gU)
+    return gI, gU
+
+
+def readout_adjoints(net, trace, d_readout):
+    """``gI_o`` ``(B, T, n_out)``: the adjoint of the readout current (a non-spiking layer)."""
+    zeros = np.zeros_like(trace.readout, dtype=np.float64)
+    return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.params,
+                          net.surrogate, zeros, d_readout, spike="none")[0]
 
 
 def check_trace(net, trace):
@@ -352,7 +383,7 @@ def bptt(net, trace, d_readout) -> Grads:
                      sg.code, sg.scale, typed(gI), gI_o)
     # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
     S_pre = [trace.x] + trace.S
-    gW = [_outer_sum(g, s, trace.x_events if l == 0 else None)
+    gW = [weight_gradient(g, s, trace.x_events if l == 0 else None)
           for l, (g, s) in enumerate(zip(gI + [gI_o], S_pre))]
-    gV = [None if v is None else _outer_sum(g, s) for v, g, s in zip(net.V, gI, trace.S)]
+    gV = [None if v is None else weight_gradient(g, s) for v, g, s in zip(net.V, gI, trace.S)]
     return Grads(W=gW, V=gV)

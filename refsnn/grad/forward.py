@@ -178,6 +178,38 @@ def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, 
                     dI[b, i * N_src + j, i] += src[b, n_src, j]
 
 
+def block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
+    """:func:`sensitivity_step` for Python callers, in the ``(B, A, C, N)`` layout of the
+    ``rtrl_step`` exercise: ``dI[b, i, j, k] = dI_k[n] / dtheta_ij`` for a block ``theta`` of
+    shape ``(A, C)``; returns the sensitivities at step ``n + 1``.
+
+    ``dS_in`` ``(B, A, C, N_in)``: sensitivities of the layer's input spikes at step ``n``;
+    ``I, U, S`` ``(B, N)``: the layer's state at step ``n``; ``source`` ``(B, C)`` or None: the
+    presynaptic activity of the source term ``delta_ik source_j[n]`` (``S_in[n]`` for the
+    layer's own ``W``, ``S[n]`` for its ``V``). The kernel takes the sensitivities flat,
+    ``(B, A*C, N)`` with entry ``p = i*C + j``, and the layer below as ``dU_below`` times its
+    slopes: ``dS_in`` is passed with unit slopes.
+    """
+    B, A, C, N = np.shape(dU)
+    P = A * C
+    dI_f = np.array(dI, dtype=np.float64).reshape(B, P, N)
+    dU_f = np.array(dU, dtype=np.float64).reshape(B, P, N)
+    N_in = np.shape(W)[1]
+    dS_f = np.ascontiguousarray(dS_in, dtype=np.float64).reshape(B, P, N_in)
+    sp = np.ascontiguousarray(surrogate.derivative(np.asarray(U) - params.threshold),
+                              dtype=np.float64)
+    state = [np.ascontiguousarray(a, dtype=np.float64)[:, None, :] for a in (I, U, S)]
+    src = (np.zeros((0, 0, 0)) if source is None
+           else np.ascontiguousarray(source, dtype=np.float64)[:, None, :])
+    sensitivity_step(dI_f, dU_f, dS_f, sp, np.ones((B, N_in)), True,
+                     np.ascontiguousarray(W, dtype=np.float64),
+                     _EMPTY2 if V is None else np.ascontiguousarray(V, dtype=np.float64),
+                     V is not None, *state, 0, params.alpha, params.beta, params.threshold,
+                     params.reset_code, params.detach_reset,
+                     SRC_NONE if source is None else SRC_W, src, 0)
+    return dI_f.reshape(B, A, C, N), dU_f.reshape(B, A, C, N)
+
+
 @numba.njit(cache=True)
 def accumulate(dU_o, d, n, g):
     """``g[p] += sum_{b,k} d[b, n, k] dU_o[b, p, k]``: the online gradient of one block."""
