@@ -1,60 +1,58 @@
-"""Exercises in the CS231n pattern (DESIGN §8): a stub, a grader, the library as the solution.
+"""Classroom exercises in the CS231n pattern (DESIGN §8), graded by the gradient-check contract.
 
-``python -m refsnn.exercises list`` names them, ``show NAME`` prints the task and the stub's
-path, ``check NAME FILE`` grades the function in ``FILE`` (default: the stub itself) with the
-gradcheck contract and prints a table of relative errors, a verdict and, on failure, hints.
+``python -m refsnn.exercises list`` names them, ``start NAME [DIR]`` copies a stub to a file the
+student owns, ``show NAME`` prints the task, ``check NAME FILE`` grades it (``--json`` for a
+gradebook, ``--timeout`` per call). Each exercise is a spec module on one grading core
+(:mod:`.core`); the student's code only ever runs in a child process (:mod:`.sandbox`).
 
 =========  ==============================================================================
 lif_bptt   backward pass (BPTT) of one hidden LIF layer: ``layer_backward`` returns
-           ``dW``, ``dV`` and the error sent to the layer below (stub: ``lif_bptt.py``)
+           ``dW``, ``dV`` and the error sent to the layer below (:mod:`.lif_bptt`)
 rtrl_step  one step of exact forward-mode learning (RTRL) of one hidden LIF layer:
            ``rtrl_step`` advances the sensitivities ``dI, dU`` to a parameter block from
-           step ``n`` to ``n+1`` (stub: ``rtrl_step.py``)
+           step ``n`` to ``n+1`` (:mod:`.rtrl_step`)
 =========  ==============================================================================
+
+In Python: ``refsnn.exercises.grade("lif_bptt", "my_file.py")`` returns a
+:class:`~refsnn.exercises.core.Result` (``.passed``, ``.exit_code``, ``.text``, ``.to_json()``).
+
+Read next: :mod:`refsnn.exercises.core` (how a submission is graded).
 """
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+import ast
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
+from . import lif_bptt, rtrl_step
+from .core import Grading, Result
 
-
-@dataclass(frozen=True)
-class Exercise:
-    """An exercise: the stub file (in this package), the function it asks for, its grader."""
-
-    name: str
-    function: str
-    summary: str
-
-    @property
-    def stub(self) -> str:
-        """Absolute path of the stub file."""
-        return os.path.join(_HERE, f"{self.name}.py")
-
-    def task(self) -> str:
-        """The stub's module docstring: the equations the student implements."""
-        import ast
-
-        with open(self.stub, encoding="utf-8") as fh:
-            return ast.get_docstring(ast.parse(fh.read())) or ""
-
-    def grade(self, path=None, verbose=False):
-        """Grade ``path`` (default: the stub); returns a :class:`grader.Result`."""
-        from . import grader
-
-        grade = getattr(grader, f"grade_{self.name}")
-        return grade(self.stub if path is None else path, name=self.function, verbose=verbose)
+#: name -> spec module
+EXERCISES = {spec.NAME: spec for spec in (lif_bptt, rtrl_step)}
 
 
-EXERCISES = {
-    "lif_bptt": Exercise(
-        "lif_bptt", "layer_backward",
-        "backward pass (BPTT) of one hidden LIF layer: dW, dV and the error sent down"),
-    "rtrl_step": Exercise(
-        "rtrl_step", "rtrl_step",
-        "one step of exact forward-mode learning (RTRL): the sensitivities dI, dU of a layer"),
-}
+def spec(name):
+    """The spec module of exercise ``name``; ValueError naming the valid ones otherwise."""
+    if name not in EXERCISES:
+        raise ValueError(f"unknown exercise {name!r}; valid names: {', '.join(EXERCISES)}")
+    return EXERCISES[name]
 
-__all__ = ["EXERCISES", "Exercise"]
+
+def task(name) -> str:
+    """The stub's module docstring: the equations the student implements."""
+    with open(spec(name).STUB, encoding="utf-8") as fh:
+        return ast.get_docstring(ast.parse(fh.read())) or ""
+
+
+def grade(name, path=None, timeout=30.0, budget=120.0, verbose=False) -> Result:
+    """Grade the file ``path`` (default: the untouched stub) for exercise ``name``.
+
+    ``timeout``: seconds allowed for importing the file and for each call of the function;
+    ``budget``: seconds allowed for all of the student's code in the run.
+    """
+    ex = spec(name)
+    for label, value in (("timeout", timeout), ("budget", budget)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(f"{label} must be a number of seconds > 0, got {value!r}")
+    return Grading(ex, ex.STUB if path is None else path, timeout, budget, verbose).run()
+
+
+__all__ = ["EXERCISES", "grade", "spec", "task", "Result"]

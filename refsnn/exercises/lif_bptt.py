@@ -1,89 +1,224 @@
-r"""Exercise lif_bptt: backpropagation through time for one hidden LIF layer.
+"""Spec of the exercise ``lif_bptt``: BPTT of one hidden LIF layer (stub: ``stubs/lif_bptt.py``).
 
-Copy this file, fill in the code between the markers, then grade it::
-
-    python -m refsnn.exercises check lif_bptt my_lif_bptt.py
-
-The grader builds small networks (one or two hidden layers, with and without the recurrent
-matrix ``V``, every reset mode, ``detach_reset`` on and off, soft and hard spikes), uses your
-function for every hidden layer, and compares the resulting weight gradients with finite
-differences (``refsnn.gradcheck.check_network``, DESIGN §6). Plain NumPy only: a loop over
-time, array operations over batch and neurons.
-
-The forward pass (tutorial Eqs. 7-8) that produced ``I, U, S``; state starts at zero and for
-``n = 0 .. T-2``::
-
-    S[n]   = Theta(U[n] - theta)            spike="hard"   (or F(U[n] - theta) for "soft")
-    I[n+1] = alpha I[n] + W S_in[n] + V S[n]                              (Eq. 7)
-    U[n+1] = beta U[n] + I[n] - theta S[n]          params.reset == "subtract" (Eq. 8)
-           = (beta U[n] + I[n]) (1 - S[n])          params.reset == "zero"
-           = beta U[n] + I[n]                       params.reset == "none"
-
-Your task: the adjoints ``gX[n] = dL/dX[n]`` (the total derivative of the loss through every
-later use of ``X[n]``), computed backwards from ``n = T-1`` down to ``0`` with
-``gI[T] = gU[T] = 0`` (nothing comes after the last step)::
-
-    gS[n] = gS_ext[n] + V^T gI[n+1] + dU[n+1]/dS[n] * gU[n+1]
-    gU[n] = F'(U[n] - theta) * gS[n] + dU[n+1]/dU[n] * gU[n+1]
-    gI[n] = alpha * gI[n+1]          + dU[n+1]/dI[n] * gU[n+1]
-
-where ``F'`` is ``surrogate.derivative`` (used for hard *and* soft spikes: that is the
-surrogate gradient) and the partial derivatives of Eq. 8 are
-
-    ==========  =================  =================  =======================
-    reset       dU[n+1]/dU[n]      dU[n+1]/dI[n]      dU[n+1]/dS[n]
-    ==========  =================  =================  =======================
-    "subtract"  beta               1                  -theta
-    "zero"      beta (1 - S[n])    1 - S[n]           -(beta U[n] + I[n])
-    "none"      beta               1                  0
-    ==========  =================  =================  =======================
-
-With ``params.detach_reset`` True the reset carries no gradient: drop the ``dU[n+1]/dS[n]``
-term (keep the ``(1 - S[n])`` factors of "zero", they multiply ``U`` and ``I``, not ``S``).
-
-The weights enter only through ``I[n+1]`` (Eq. 7, note the one-step delay), so::
-
-    dW       = sum_{b, n} gI[n+1] S_in[n]^T        shape (N, N_in)
-    dV       = sum_{b, n} gI[n+1] S[n]^T           shape (N, N), None if V is None
-    gS_in[n] = W^T gI[n+1],   gS_in[T-1] = 0       shape (B, T, N_in), the error for the layer below
-
-Batch form: all arrays are ``(B, T, neurons)``, so at step ``n`` the vector ``V^T gI[n+1]`` of
-every sample is ``gI[:, n+1] @ V`` (shape ``(B, N)``), and ``W`` is ``(post, pre) = (N, N_in)``.
+The student's ``layer_backward`` is used for every hidden layer of each grading network, from
+the top down (each layer's ``gS_in`` is the ``gS_ext`` of the layer below); the readout's
+backward pass is the library's (:func:`refsnn.grad.bptt.readout_adjoints`). The resulting
+gradient is compared with finite differences (:func:`refsnn.gradcheck.check_network`: the
+smooth model for soft spikes with the exact reset, the frozen-spike model otherwise) on every
+weight entry, tolerance :data:`refsnn.gradcheck.FD_TOL`.
 """
+from __future__ import annotations
+
+import os
+from functools import partial
+
 import numpy as np
 
+from .. import gradcheck, losses
+from ..grad.bptt import Grads, error_to_input, readout_adjoints, weight_gradient
+from .core import Mistake
+from .networks import Net
 
-def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
-    """Backward pass of one hidden LIF layer over all time steps.
+NAME = "lif_bptt"
+FUNCTION = "layer_backward"
+SUMMARY = "backward pass (BPTT) of one hidden LIF layer: dW, dV and the error sent down"
+STUB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs", "lif_bptt.py")
+PARAMETERS = ("I", "U", "S", "S_in", "W", "V", "params", "surrogate", "gS_ext")
+OUTPUTS = ("dW", "dV", "gS_in")
+ORACLE = "finite differences"
+TOLERANCE = gradcheck.FD_TOL
+TITLE = (f"Your {FUNCTION} for every hidden layer (the readout's gradient is the library's) vs "
+         f"finite differences,\nevery weight entry, max relative error per parameter "
+         f"(tolerance {TOLERANCE:.0e}):")
+FOOTNOTE = ("(W1, V1 / W2, V2: your dW, dV of hidden layer 1 / 2; Wout: the readout, computed "
+            "by the library)")
+PARAM_NAMES = {"W1": "your dW, hidden layer 1", "V1": "your dV, hidden layer 1",
+               "W2": "your dW, hidden layer 2", "V2": "your dV, hidden layer 2",
+               "Wout": "readout, the library's"}
 
-    Parameters
-    ----------
-    I, U, S : ndarray (B, T, N)
-        Synaptic current, membrane potential and spikes of this layer, as recorded by the
-        forward pass (``trace.I[l]``, ``trace.U[l]``, ``trace.S[l]``).
-    S_in : ndarray (B, T, N_in)
-        Presynaptic spikes (the network input, or the spikes of the layer below).
-    W : ndarray (N, N_in)
-        Feed-forward weights, ``W[post, pre]``.
-    V : ndarray (N, N) or None
-        Recurrent weights, or None for a layer without recurrence.
-    params : refsnn.LIFParams
-        ``params.alpha``, ``params.beta``, ``params.threshold`` (theta), ``params.reset``
-        (``"subtract"``, ``"zero"`` or ``"none"``) and ``params.detach_reset`` (bool).
-    surrogate : refsnn.Surrogate
-        ``surrogate.derivative(x)`` is ``F'(x)`` elementwise for an array ``x = U - theta``.
-    gS_ext : ndarray (B, T, N)
-        ``dL/dS[n]`` arriving from the layer above (``W_above^T gI_above[n+1]``).
+NETWORKS = (
+    Net("soft", "subtract", False, False),
+    Net("soft", "zero", False, False, B=3),
+    Net("soft", "none", False, False),
+    Net("soft", "subtract", False, True, surrogate=("sigmoid", 4.0), B=3),
+    Net("soft", "zero", False, True),
+    Net("soft", "zero", True, True, B=3),
+    Net("hard", "subtract", False, True),
+    Net("hard", "subtract", True, True, surrogate=("sigmoid", 4.0), B=3),
+    Net("hard", "zero", False, False),
+    Net("hard", "none", False, True, B=3),
+    Net("soft", "subtract", False, True, sizes=(3, 4, 3, 2), seed=5),
+    Net("soft", "subtract", False, True, surrogate=("piecewise_linear", 2.0), threshold=0.5,
+        alpha=0.95, beta=0.6, B=3, seed=7),
+    Net("hard", "zero", False, True, surrogate=("exponential", 3.0), threshold=1.7,
+        alpha=0.5, beta=0.95, seed=8),
+    Net("hard", "subtract", False, True, surrogate=("boxcar", 1.0), threshold=1.7, B=3,
+        seed=9),
+)
 
-    Returns
-    -------
-    dW : ndarray (N, N_in)
-    dV : ndarray (N, N), or None if ``V`` is None
-    gS_in : ndarray (B, T, N_in)
-    """
+
+def expected(args):
+    """``(label, shape)`` of each output of one call (``None``: must be None)."""
+    I, U, S, S_in, W, V = args[:6]
+    return [("dW", W.shape), ("dV", None if V is None else V.shape), ("gS_in", S_in.shape)]
+
+
+def network_gradient(call, net, trace, d_readout):
+    """The gradient of the network's loss with ``call`` as every hidden layer's backward."""
+    L = net.n_hidden_layers
+    gW, gV = [None] * (L + 1), [None] * L
+    gI_o = readout_adjoints(net, trace, d_readout)
+    gW[L] = weight_gradient(gI_o, trace.S[L - 1])
+    gS_ext = error_to_input(gI_o, net.W[L])
+    for l in range(L - 1, -1, -1):
+        S_in = trace.S[l - 1] if l > 0 else trace.x
+        gW[l], gV[l], gS_ext = call(trace.I[l], trace.U[l], trace.S[l], S_in, net.W[l],
+                                    net.V[l], net.params, net.surrogate, gS_ext,
+                                    where=f"hidden layer {l + 1}")
+    return Grads(W=gW, V=gV)
+
+
+def check(grad_fn, cfg, net, x, target):
+    """The verdict: finite differences on every weight entry (DESIGN §6)."""
+    return gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn, spike=cfg.spike)
+
+
+# ---------------------------------------------------------------------- classic mistakes
+def backward_with(I, U, S, S_in, W, V, params, surrogate, gS_ext, mistake=None):
+    """The stub's ``layer_backward`` in NumPy, with one named ``mistake`` (None: correct)."""
     B, T, N = U.shape
-    theta, alpha, beta = params.threshold, params.alpha, params.beta
-    # ---- YOUR CODE START ----
-    raise NotImplementedError("fill in layer_backward")
-    # ---- YOUR CODE END ----
+    theta = 1.0 if mistake == "theta_one" else params.threshold
+    alpha, beta = (params.beta, params.alpha) if mistake == "swap_leaks" else \
+        (params.alpha, params.beta)
+    x = U if mistake == "fprime_at_U" else U - theta
+    if mistake == "no_fprime":
+        sg = np.ones_like(U)
+    elif mistake == "superspike_fixed":
+        sg = 1.0 / (surrogate.scale * np.abs(x) + 1.0) ** 2
+    else:
+        sg = surrogate.derivative(x)
+    zero = params.reset == "zero"
+    keep = 1.0 - S if zero and mistake != "no_keep" else np.ones_like(S)
+    if mistake == "keep_dropped_when_detached" and params.detach_reset:
+        keep = np.ones_like(S)
+    detached = {"no_reset_term": True, "reset_when_detached": False}.get(mistake,
+                                                                         params.detach_reset)
+    if detached or params.reset == "none":
+        dU_dS = np.zeros_like(U)
+    elif zero:
+        dU_dS = -(beta * U + I)
+    else:
+        dU_dS = -(1.0 if mistake == "reset_minus_one" else theta) * np.ones_like(U)
+    if mistake == "reset_sign":
+        dU_dS = -dU_dS
+    gI, gU = np.zeros((B, T + 1, N)), np.zeros((B, T + 1, N))
+    for n in range(T - 1, -1, -1):
+        gS = gS_ext[:, n] + dU_dS[:, n] * gU[:, n + 1]
+        if V is not None and mistake != "no_V_term":
+            gS = gS + gI[:, n + 1] @ (V.T if mistake == "V_transposed" else V)
+        gU[:, n] = sg[:, n] * gS + beta * keep[:, n] * gU[:, n + 1]
+        gI[:, n] = alpha * gI[:, n + 1] + keep[:, n] * gU[:, n + 1]
+    lag = 0 if mistake == "dW_no_delay" else 1
+    dW = np.einsum("bni,bnj->ij", gI[:, lag:T - 1 + lag], S_in[:, :T - 1])
+    dV = None if V is None else np.einsum("bni,bnj->ij", gI[:, lag:T - 1 + lag], S[:, :T - 1])
+    gS_in = np.zeros_like(S_in)
+    lag = 0 if mistake == "gS_in_no_delay" else 1
+    gS_in[:, :T - 1] = gI[:, lag:T - 1 + lag] @ W
+    if mistake == "batch_mean":
+        dW, dV = dW / B, None if dV is None else dV / B
     return dW, dV, gS_in
+
+
+THETA_HINT = ("the threshold is hard-coded to 1, and the grading networks have theta = 0.5 and "
+              "1.7 too: use theta = params.threshold in F'(U[n] - theta) and in the subtract "
+              "reset's dU[n+1]/dS[n] = -theta (the printed U[n+1] = beta U[n] + I[n] - S[n] is "
+              "the theta = 1 case of U[n+1] = beta U[n] + I[n] - theta S[n]).")
+_HINTS = {
+    "batch_mean": "your gradient is exactly 1/B of the expected one: you averaged over the "
+                  "batch. The loss is a sum over samples, so dW = sum_{b,n} gI[n+1] S_in[n]^T "
+                  "sums over b as well.",
+    "theta_one": THETA_HINT,
+    "reset_minus_one": THETA_HINT,
+    "no_fprime": "F' is missing: gU[n] = F'(U[n] - theta) gS[n] + dU[n+1]/dU[n] gU[n+1], with "
+                 "F' = surrogate.derivative(U - theta).",
+    "fprime_at_U": "F' is taken at the wrong argument: S[n] = Theta(U[n] - theta), so its "
+                   "surrogate derivative is surrogate.derivative(U - theta), not "
+                   "surrogate.derivative(U).",
+    "superspike_fixed": "you wrote SuperSpike's derivative 1/(scale |x| + 1)^2 out by hand; the "
+                        "grading networks use other surrogates too: call "
+                        "surrogate.derivative(U - theta).",
+    "no_reset_term": "the reset term dU[n+1]/dS[n] gU[n+1] is missing from gS[n] (it belongs "
+                     "there when params.detach_reset is False): -theta gU[n+1] for "
+                     "reset='subtract', -(beta U[n] + I[n]) gU[n+1] for reset='zero'.",
+    "reset_when_detached": "with params.detach_reset True the reset carries no gradient: leave "
+                           "dU[n+1]/dS[n] gU[n+1] out of gS[n] (but keep the (1 - S[n]) "
+                           "factors of the zero reset).",
+    "reset_sign": "the reset term has the wrong sign: U[n+1] = ... - theta S[n], so "
+                  "dU[n+1]/dS[n] = -theta (and -(beta U[n] + I[n]) for the zero reset).",
+    "no_keep": "the (1 - S[n]) factors of the zero reset are missing: dU[n+1]/dU[n] = "
+               "beta (1 - S[n]) and dU[n+1]/dI[n] = 1 - S[n].",
+    "keep_dropped_when_detached": "with detach_reset=True you dropped the (1 - S[n]) factors of "
+                                  "the zero reset as well: detaching removes only the "
+                                  "dU[n+1]/dS[n] term; (1 - S[n]) multiplies U and I and stays.",
+    "V_transposed": "V is transposed in V^T gI[n+1]: in batch form it is gI[:, n+1] @ V (V is "
+                    "(post, pre)), not gI[:, n+1] @ V.T.",
+    "no_V_term": "the recurrent error V^T gI[n+1] is missing from gS[n] (gI[:, n+1] @ V in "
+                 "batch form).",
+    "dW_no_delay": "the one-step delay is missing in dW and dV: I[n+1] depends on S_in[n], so "
+                   "dW = sum_n gI[n+1] S_in[n]^T pairs gI[:, 1:] with S_in[:, :-1].",
+    "gS_in_no_delay": "the error sent down has no delay: gS_in[n] = W^T gI[n+1] (gI[:, 1:] @ W "
+                      "into gS_in[:, :-1]), and gS_in[T-1] = 0.",
+    "swap_leaks": "alpha and beta are swapped: gI[n] = alpha gI[n+1] + ... (the current decays "
+                  "with alpha), gU[n] = ... + beta (...) gU[n+1] (the membrane with beta).",
+}
+MISTAKES = tuple(Mistake(name, hint, partial(backward_with, mistake=name))
+                 for name, hint in _HINTS.items())
+
+GROUP_HINTS = {
+    "fails only for the two-layer network":
+        "only the two-layer network disagrees, so your dW and dV are right but the error you "
+        "send down is not: gS_in[n] = W^T gI[n+1] (gI[:, n+1] @ W in batch form) and "
+        "gS_in[T-1] = 0. The one-layer networks never use gS_in.",
+    "fails only for thresholds other than 1": THETA_HINT,
+    "fails only for reset=subtract with detach_reset=False":
+        "the subtract reset U[n+1] = ... - theta S[n] puts dU[n+1]/dS[n] gU[n+1] = "
+        "-theta gU[n+1] into gS[n]: check it is there, its sign, and that it uses gU[n+1].",
+    "fails only for reset=zero with detach_reset=False":
+        "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts the reset term "
+        "dU[n+1]/dS[n] gU[n+1] = -(beta U[n] + I[n]) gU[n+1] into gS[n].",
+    "fails only for detach_reset=True": _HINTS["reset_when_detached"],
+    "fails only for reset=zero": _HINTS["no_keep"],
+    "fails only for reset=subtract/zero with detach_reset=False": _HINTS["no_reset_term"],
+    "fails only for the soft model":
+        "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself (never a "
+        "thresholded copy such as S > 0) and take F' from surrogate.derivative(U - theta).",
+    "fails only for hard spikes":
+        "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: the "
+        "surrogate derivative is surrogate.derivative(U[n] - theta).",
+    "fails only for surrogates other than SuperSpike": _HINTS["superspike_fixed"],
+    "fails only for recurrent networks (with V)":
+        "your V gradient disagrees, and W with it: did you include V^T gI[n+1] in gS[n]? In "
+        "batch form it is gI[:, n+1] @ V (not @ V.T: V is (post, pre)).",
+    "fails across every kind of network":
+        "networks of every kind disagree, but not all of them: look at F'(U[n] - theta) with "
+        "theta = params.threshold, the leaks (alpha for gI, beta for gU) and the batch sum.",
+    "fails for every network":
+        "every network is off: check the one-step delay (I[n+1] depends on S_in[n], so dW = "
+        "sum_n gI[n+1] S_in[n]^T pairs gI[:, 1:] with S_in[:, :-1]), then the recursion: gU[n] "
+        "needs F'(U[n] - theta) of the same step as gS[n] and gU[n+1] of the next; gI[n] = "
+        "alpha gI[n+1] + dU[n+1]/dI[n] gU[n+1].",
+}
+
+
+def exception_hints(message):
+    """Hints for an exception the student's function raised (``message``: ``Type: text``)."""
+    if message.startswith("ValueError") and any(
+            k in message for k in ("matmul", "shape", "broadcast", "align")):
+        return ["a shape error next to a weight usually means a transposed weight. W is "
+                "(N, N_in) = (post, pre) and V is (N, N); in batch form W^T gI[n+1] is "
+                "gI[:, n+1] @ W (shape (B, N_in)) and V^T gI[n+1] is gI[:, n+1] @ V."]
+    if message.startswith("IndexError"):
+        return ["an index error in the time loop: arrays have T steps 0..T-1, and "
+                "gI[T] = gU[T] = 0 is the value *after* the last step (allocate T + 1 steps or "
+                "treat n = T-1 apart)."]
+    return []

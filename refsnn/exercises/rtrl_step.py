@@ -1,86 +1,247 @@
-r"""Exercise rtrl_step: one time step of exact forward-mode learning (RTRL) for one LIF layer.
+"""Spec of the exercise ``rtrl_step``: one step of exact forward-mode learning (RTRL) of one
+hidden LIF layer (stub: ``stubs/rtrl_step.py``).
 
-Copy this file, fill in the code between the markers, then grade it::
+A forward-mode loop over each grading network's trace advances, for every parameter block
+(``W`` of every layer including the readout, ``V`` of every recurrent layer), the sensitivities
+of every layer at or above the block's own: the hidden layers with the student's
+``rtrl_step``, the readout with the library's equations. The gradient accumulates
+``dL/dU_o[n] . dU_o[n]`` online and must agree with :func:`refsnn.bptt`, an independently
+derived method, to :data:`refsnn.gradcheck.AGREE_TOL` (DESIGN §6.2).
 
-    python -m refsnn.exercises check rtrl_step my_rtrl_step.py
-
-Instead of errors propagated backwards (BPTT), forward-mode learning carries the
-*sensitivities* of the state to every weight forwards in time, next to the network
-(tutorial Eq. 12; ``refsnn/grad/forward.py``). The grader runs a full forward-mode loop on
-small networks (one or two hidden layers, with and without ``V``, every reset mode,
-``detach_reset`` on and off, soft and hard spikes), calls your function for every hidden
-layer, every parameter block and every step, and compares the resulting gradient with
-:func:`refsnn.bptt` (they must agree to 1e-10, DESIGN §6.2). Plain NumPy only.
-
-The forward pass (tutorial Eqs. 7-8) at step ``n``::
-
-    S[n]   = Theta(U[n] - theta)            spike="hard"   (or F(U[n] - theta) for "soft")
-    I[n+1] = alpha I[n] + W S_in[n] + V S[n]                              (Eq. 7)
-    U[n+1] = beta U[n] + I[n] - theta S[n]          params.reset == "subtract" (Eq. 8)
-           = (beta U[n] + I[n]) (1 - S[n])          params.reset == "zero"
-           = beta U[n] + I[n]                       params.reset == "none"
-
-For one parameter block ``theta`` (a matrix of shape ``(A, C)``: this layer's ``W`` or ``V``,
-or a weight matrix of a layer below) write ``dX_k[n] = d X_k[n] / d theta_ij`` for every entry
-``(i, j)``, and ``dS_k[n] = F'(U_k[n] - theta) dU_k[n]`` (the surrogate derivative
-``F' = surrogate.derivative``, for hard *and* soft spikes). Differentiating Eqs. 7-8::
-
-    dI_k[n+1] = alpha dI_k[n] + sum_k' W_kk' dS_in_k'[n] + sum_k' V_kk' dS_k'[n]
-                + delta_ik source_j[n]                           (only if source is given)
-    dU_k[n+1] = beta dU_k[n] + dI_k[n] - theta dS_k[n]                            "subtract"
-              = (beta dU_k[n] + dI_k[n]) (1 - S_k[n]) - (beta U_k[n] + I_k[n]) dS_k[n]  "zero"
-              = beta dU_k[n] + dI_k[n]                                            "none"
-
-* the source term: entry ``(i, j)`` of this layer's own ``W`` acts directly on neuron ``i``
-  only, with the presynaptic activity ``j`` of step ``n`` (``source = S_in[n]``); for ``V``
-  it is ``source = S[n]``; for a block of a layer below there is none (``source is None``,
-  the block acts through ``dS_in``). The grader passes the right ``source``;
-* ``dU[n+1]`` takes ``dI[n]``, one step *older* than the ``dI[n+1]`` computed beside it
-  (``U[n+1]`` depends on ``I[n]``);
-* with ``params.detach_reset`` True the reset carries no gradient: drop the ``dS`` terms from
-  ``dU[n+1]`` (keep the ``(1 - S[n])`` factor of "zero": it multiplies ``U`` and ``I``).
-
-Array layout: a sensitivity is ``(B, A, C, N)``, ``dI[b, i, j, k] = dI_k[n] / dtheta_ij`` of
-sample ``b``; the state ``I, U, S`` is ``(B, N)``. So ``sum_k' W_kk' dS_in_k'`` for every
-``(b, i, j)`` at once is ``dS_in @ W.T``; and ``delta_ik source_j`` is, for each ``i``,
-``dI_next[:, i, :, i] += source``.
+Where the student's ``F'`` enters: the recurrent term ``V dS[n]`` and the reset term of
+``dU[n+1]``. Every surrogate therefore appears in a network with ``V`` and an exact reset.
 """
+from __future__ import annotations
+
+import os
+from functools import partial
+
 import numpy as np
 
+from .. import gradcheck
+from ..grad.bptt import Grads, bptt
+from .core import Mistake
+from .lif_bptt import THETA_HINT
+from .networks import Net
 
-def rtrl_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
-    """Advance the sensitivities of one hidden LIF layer to one parameter block by one step.
+NAME = "rtrl_step"
+FUNCTION = "rtrl_step"
+SUMMARY = "one step of exact forward-mode learning (RTRL): the sensitivities dI, dU of a layer"
+STUB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stubs", "rtrl_step.py")
+PARAMETERS = ("dI", "dU", "dS_in", "I", "U", "S", "W", "V", "params", "surrogate", "source")
+OUTPUTS = ("dI_next", "dU_next")
+ORACLE = "BPTT"
+TOLERANCE = gradcheck.AGREE_TOL
+TITLE = (f"Your {FUNCTION} in a forward-mode (RTRL) loop for every hidden layer and parameter "
+         f"block vs refsnn.bptt,\nevery weight entry, max relative error per parameter "
+         f"(tolerance {TOLERANCE:.0e}):")
+FOOTNOTE = ("(W1, V1 / W2, V2: the gradient of hidden layer 1 / 2's weights, Wout: the "
+            "readout's; all use your step in the hidden layers)")
+PARAM_NAMES = {"W1": "dW, hidden layer 1", "V1": "dV, hidden layer 1",
+               "W2": "dW, hidden layer 2", "V2": "dV, hidden layer 2", "Wout": "readout W"}
 
-    Parameters
-    ----------
-    dI, dU : ndarray (B, A, C, N)
-        ``dI[b, i, j, k] = d I_k[n] / d theta_ij`` and the same for ``U``, at step ``n``.
-    dS_in : ndarray (B, A, C, N_in)
-        Sensitivities of this layer's input spikes ``S_in[n]`` (zeros when the input does
-        not depend on ``theta``, e.g. for the layer's own weights).
-    I, U, S : ndarray (B, N)
-        This layer's current, membrane potential and spikes at step ``n``.
-    W : ndarray (N, N_in)
-        Feed-forward weights, ``W[post, pre]``.
-    V : ndarray (N, N) or None
-        Recurrent weights, or None for a layer without recurrence.
-    params : refsnn.LIFParams
-        ``params.alpha``, ``params.beta``, ``params.threshold`` (theta), ``params.reset``
-        (``"subtract"``, ``"zero"`` or ``"none"``) and ``params.detach_reset`` (bool).
-    surrogate : refsnn.Surrogate
-        ``surrogate.derivative(x)`` is ``F'(x)`` elementwise for an array ``x = U - theta``.
-    source : ndarray (B, C) or None
-        The presynaptic activity of the source term ``delta_ik source_j[n]``: ``S_in[n]`` if
-        ``theta`` is this layer's ``W`` (``A = N``, ``C = N_in``), ``S[n]`` if it is ``V``,
-        None if ``theta`` belongs to a layer below.
+NETWORKS = (
+    Net("hard", "subtract", False, True),
+    Net("hard", "subtract", True, True, surrogate=("sigmoid", 4.0), B=3),
+    Net("hard", "zero", False, False),
+    Net("hard", "zero", True, True, B=3),
+    Net("hard", "none", False, True),
+    Net("hard", "none", False, False, surrogate=("sigmoid", 4.0), B=3),
+    Net("soft", "subtract", False, False),
+    Net("soft", "zero", False, True, B=3),
+    Net("hard", "subtract", False, True, sizes=(3, 4, 3, 2), seed=5),
+    Net("hard", "subtract", False, True, surrogate=("piecewise_linear", 2.0), threshold=0.5,
+        alpha=0.95, beta=0.6, B=3, seed=7),
+    Net("hard", "zero", False, True, surrogate=("exponential", 3.0), threshold=1.7,
+        alpha=0.5, beta=0.95, seed=8),
+    Net("hard", "subtract", False, True, surrogate=("boxcar", 1.0), threshold=1.7, B=3,
+        seed=9),
+    Net("soft", "zero", False, True, surrogate=("sigmoid", 4.0), threshold=0.5, seed=10),
+)
 
-    Returns
-    -------
-    dI_next, dU_next : ndarray (B, A, C, N)
-        The sensitivities at step ``n + 1``.
-    """
-    theta, alpha, beta = params.threshold, params.alpha, params.beta
-    # ---- YOUR CODE START ----
-    raise NotImplementedError("fill in rtrl_step")
-    # ---- YOUR CODE END ----
+
+def expected(args):
+    """``(label, shape)`` of each output of one call: both like ``dI``."""
+    return [("dI_next", args[0].shape), ("dU_next", args[0].shape)]
+
+
+def _readout_step(dI, dU, dS_in, W, alpha, beta, source):
+    """The library's readout (no spikes, no reset) in the ``(B, A, C, N)`` layout."""
+    dU_next = beta * dU + dI
+    dI_next = alpha * dI + dS_in @ W.T
+    if source is not None:
+        for i in range(dI.shape[1]):
+            dI_next[:, i, :, i] += source
     return dI_next, dU_next
+
+
+def network_gradient(call, net, trace, d_readout):
+    """Forward-mode gradient with ``call`` as every hidden layer's sensitivity step."""
+    p, sg = net.params, net.surrogate
+    L, sizes = net.n_hidden_layers, net.sizes
+    B, T, _ = trace.x.shape
+    blocks = [("W", m) for m in range(L + 1)] + [("V", m) for m in range(L)
+                                                  if net.V[m] is not None]
+    sens, grads = {}, {}
+    for kind, m in blocks:
+        A, C = (net.W[m] if kind == "W" else net.V[m]).shape
+        sens[kind, m] = {l: (np.zeros((B, A, C, sizes[l + 1])), np.zeros((B, A, C, sizes[l + 1])))
+                         for l in range(m, L + 1)}
+        grads[kind, m] = np.zeros((A, C))
+    for n in range(T):
+        for blk in blocks:  # the loss reads U_o[n]
+            grads[blk] += np.einsum("bk,bijk->ij", d_readout[:, n], sens[blk][L][1])
+        if n + 1 == T:
+            break
+        for kind, m in blocks:
+            old, new = sens[kind, m], {}
+            for l in range(m, L + 1):
+                dI, dU = old[l]
+                if l > m:  # the layer's input depends on the block through the layer below
+                    sp = sg.derivative(trace.U[l - 1][:, n] - p.threshold)
+                    dS_in = sp[:, None, None, :] * old[l - 1][1]
+                else:
+                    dS_in = np.zeros(dI.shape[:3] + (sizes[l],))
+                source = None
+                if l == m:
+                    source = trace.S[l][:, n] if kind == "V" else \
+                        (trace.S[l - 1][:, n] if l > 0 else trace.x[:, n])
+                if l == L:
+                    new[l] = _readout_step(dI, dU, dS_in, net.W[L], p.alpha, p.beta, source)
+                    continue
+                new[l] = tuple(call(dI, dU, dS_in, trace.I[l][:, n], trace.U[l][:, n],
+                                    trace.S[l][:, n], net.W[l], net.V[l], p, sg, source,
+                                    where=f"hidden layer {l + 1}, block {kind}"
+                                          f"{m + 1 if m < L else 'out'}, step {n}"))
+            sens[kind, m] = new
+    return Grads(W=[grads["W", m] for m in range(L + 1)],
+                 V=[grads["V", m] if net.V[m] is not None else None for m in range(L)])
+
+
+def check(grad_fn, cfg, net, x, target):
+    """The verdict: agreement with BPTT on every weight entry (DESIGN §6.2)."""
+    trace, d = cfg.loss_gradient(net, x, target)
+    return gradcheck.compare(grad_fn(net, trace, d), bptt(net, trace, d), tol=TOLERANCE,
+                             title=f"{FUNCTION} vs bptt")
+
+
+# ---------------------------------------------------------------------- classic mistakes
+def step_with(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None, mistake=None):
+    """The stub's ``rtrl_step`` in NumPy, with one named ``mistake`` (None: correct)."""
+    theta = 1.0 if mistake == "theta_one" else params.threshold
+    alpha, beta = (params.beta, params.alpha) if mistake == "swap_leaks" else \
+        (params.alpha, params.beta)
+    x = U if mistake == "fprime_at_U" else U - theta
+    if mistake == "no_fprime":
+        sp = np.ones_like(U)
+    elif mistake == "superspike_fixed":
+        sp = 1.0 / (surrogate.scale * np.abs(x) + 1.0) ** 2
+    else:
+        sp = surrogate.derivative(x)
+    ds = sp[:, None, None, :] * dU
+    dI_next = alpha * dI + (0.0 if mistake == "no_dS_in" else dS_in @ W.T)
+    if V is not None and mistake != "no_V_term":
+        dI_next = dI_next + ds @ (V if mistake == "V_transposed" else V.T)
+    if source is not None:
+        if mistake == "source_every_neuron":
+            dI_next = dI_next + source[:, None, :, None]
+        else:
+            for i in range(dI.shape[1]):
+                dI_next[:, i, :, i] += source
+    dU_next = beta * dU + (dI_next if mistake == "delay" else dI)
+    detached = {"no_reset_term": True, "reset_when_detached": False}.get(mistake,
+                                                                         params.detach_reset)
+    sign = -1.0 if mistake == "reset_sign" else 1.0
+    if params.reset == "zero":
+        if mistake != "no_keep" and not (mistake == "keep_dropped_when_detached"
+                                         and params.detach_reset):
+            dU_next = dU_next * (1.0 - S)[:, None, None, :]
+        if not detached:
+            dU_next = dU_next - sign * (beta * U + I)[:, None, None, :] * ds
+    elif params.reset == "subtract" and not detached:
+        dU_next = dU_next - sign * (1.0 if mistake == "reset_minus_one" else theta) * ds
+    return dI_next, dU_next
+
+
+_HINTS = {
+    "theta_one": THETA_HINT.replace("in the subtract reset's dU[n+1]/dS[n] = -theta",
+                                    "in the subtract reset's term -theta dS[n]"),
+    "no_fprime": "F' is missing: dS[n] = F'(U[n] - theta) dU[n], with F' = "
+                 "surrogate.derivative(U - theta); it enters V dS[n] and the reset term.",
+    "fprime_at_U": "F' is taken at the wrong argument: S[n] = Theta(U[n] - theta), so "
+                   "dS[n] = surrogate.derivative(U - theta) dU[n], not "
+                   "surrogate.derivative(U) dU[n].",
+    "superspike_fixed": "you wrote SuperSpike's derivative 1/(scale |x| + 1)^2 out by hand; the "
+                        "grading networks use other surrogates too: call "
+                        "surrogate.derivative(U - theta).",
+    "no_reset_term": "the reset term of dU[n+1] is missing (it belongs there when "
+                     "params.detach_reset is False): -theta dS[n] for reset='subtract', "
+                     "-(beta U[n] + I[n]) dS[n] for reset='zero'.",
+    "reset_when_detached": "with params.detach_reset True the reset carries no gradient: leave "
+                           "the dS[n] terms out of dU[n+1] (but keep the (1 - S[n]) factor of "
+                           "the zero reset).",
+    "reset_sign": "the reset term has the wrong sign: U[n+1] = ... - theta S[n] gives "
+                  "dU[n+1] = ... - theta dS[n] (and - (beta U[n] + I[n]) dS[n] for the zero "
+                  "reset).",
+    "no_keep": "the zero reset multiplies (beta dU[n] + dI[n]) by (1 - S[n]); that factor is "
+               "missing.",
+    "keep_dropped_when_detached": "with detach_reset=True you dropped the (1 - S[n]) factor of "
+                                  "the zero reset as well: detaching removes only the dS[n] "
+                                  "term.",
+    "V_transposed": "V is transposed in sum_k' V_kk' dS_k'[n]: in the (B, A, C, N) layout it is "
+                    "ds @ V.T (neuron k's sensitivity goes through its own incoming weights "
+                    "V[k, :]).",
+    "no_V_term": "the recurrent term sum_k' V_kk' dS_k'[n] of dI[n+1] is missing (ds @ V.T).",
+    "no_dS_in": "the term sum_k' W_kk' dS_in_k'[n] of dI[n+1] is missing (dS_in @ W.T): the "
+                "blocks of a layer below act on this layer through its input spikes.",
+    "source_every_neuron": "the source term is added to every neuron k: entry (i, j) of the "
+                           "layer's own W acts on neuron i only, dI_k[n+1] += delta_ik "
+                           "source_j[n], i.e. dI_next[:, i, :, i] += source for each i.",
+    "delay": "the one-step delay: U[n+1] = beta U[n] + I[n] - ... uses the current of step n, "
+             "so dU[n+1] = beta dU[n] + dI[n] + ... takes the old dI (your argument), not the "
+             "dI[n+1] you compute beside it.",
+    "swap_leaks": "alpha and beta are swapped: dI[n+1] = alpha dI[n] + ... (the current decays "
+                  "with alpha), dU[n+1] = beta dU[n] + dI[n] + ... (the membrane with beta).",
+}
+_HINTS["reset_minus_one"] = _HINTS["theta_one"]
+MISTAKES = tuple(Mistake(name, hint, partial(step_with, mistake=name))
+                 for name, hint in _HINTS.items())
+
+GROUP_HINTS = {
+    "fails only for the two-layer network": _HINTS["no_dS_in"],
+    "fails only for thresholds other than 1": _HINTS["theta_one"],
+    "fails only for reset=subtract with detach_reset=False":
+        "the subtract reset U[n+1] = ... - theta S[n] puts -theta dS[n] into dU[n+1], with "
+        "dS[n] = F'(U[n] - theta) dU[n] (the old dU, of step n).",
+    "fails only for reset=zero with detach_reset=False":
+        "the zero reset U[n+1] = (beta U[n] + I[n]) (1 - S[n]) puts -(beta U[n] + I[n]) dS[n] "
+        "into dU[n+1], with dS[n] = F'(U[n] - theta) dU[n].",
+    "fails only for detach_reset=True": _HINTS["reset_when_detached"],
+    "fails only for reset=zero": _HINTS["no_keep"],
+    "fails only for reset=subtract/zero with detach_reset=False": _HINTS["no_reset_term"],
+    "fails only for the soft model":
+        "in the soft model S[n] = F(U[n] - theta) is not 0/1: use S itself in (1 - S[n]) and "
+        "F' = surrogate.derivative(U - theta) for dS.",
+    "fails only for hard spikes":
+        "with hard spikes S is 0/1, so nothing computed from S can stand in for dS/dU: "
+        "dS[n] = surrogate.derivative(U[n] - theta) dU[n].",
+    "fails only for surrogates other than SuperSpike": _HINTS["superspike_fixed"],
+    "fails only for recurrent networks (with V)": _HINTS["V_transposed"],
+    "fails across every kind of network":
+        "networks of every kind disagree, but not all: look at dS[n] = F'(U[n] - theta) dU[n] "
+        "with theta = params.threshold, and at the leaks (alpha for I, beta for U).",
+    "fails for every network":
+        "every network is off: check the source term delta_ik source_j[n], the one-step delay "
+        "(dU[n+1] takes the old dI[n]) and the leaks (alpha for I, beta for U).",
+}
+
+
+def exception_hints(message):
+    """Hints for an exception the student's function raised (``message``: ``Type: text``)."""
+    if message.startswith("ValueError") and any(
+            k in message for k in ("matmul", "shape", "broadcast", "align")):
+        return ["a shape error next to a weight usually means a transposed weight: in the "
+                "(B, A, C, N) layout sum_k' W_kk' dS_in_k' is dS_in @ W.T and sum_k' V_kk' "
+                "dS_k' is ds @ V.T; the state I, U, S is (B, N): broadcast it as "
+                "X[:, None, None, :]."]
+    return []

@@ -1,0 +1,449 @@
+"""The grading core: load, isolate, run, compare, diagnose, report.
+
+An exercise is a *spec*: a module (:mod:`refsnn.exercises.lif_bptt`,
+:mod:`refsnn.exercises.rtrl_step`) that declares
+
+* ``NAME``, ``FUNCTION``, ``SUMMARY``, ``STUB``: what the student writes and where the stub is;
+* ``PARAMETERS`` and ``OUTPUTS``: the stub function's signature and what it returns;
+* ``NETWORKS``: the grading networks (:class:`refsnn.exercises.networks.Net`);
+* ``network_gradient(call, net, trace, d_readout)``: the network's gradient with the student's
+  function (``call``) in every place it belongs, and ``expected(args)``: the label and shape
+  of each output of one call;
+* ``check(grad_fn, cfg, net, x, target)``: the comparison that decides the verdict (finite
+  differences or an independent method, :mod:`refsnn.gradcheck`), returning a Report;
+* ``MISTAKES`` (:class:`Mistake`, each a NumPy implementation of one classic mistake with the
+  hint that names it), ``GROUP_HINTS`` (a hint per group of :data:`networks.GROUPS`) and
+  ``exception_hints(message)``.
+
+:class:`Grading` runs a spec on a file. The file is checked without running it
+(:func:`static_check`: it exists, is Python, compiles and imports nothing of refsnn's but the
+argument types), then imported and called only inside a child process
+(:mod:`refsnn.exercises.sandbox`); the reference gradients, the comparison, the diagnosis and
+the report are computed here, in the grader's process.
+
+Verdicts and exit codes of ``python -m refsnn.exercises check``:
+
+======================  ====  ==========================================================
+status                  exit  meaning
+======================  ====  ==========================================================
+``passed``              0     every grading network agrees with the oracle
+``failed``              1     the function ran and is wrong, returned something unusable,
+                              raised, exited, crashed, timed out or borrowed refsnn's code
+``not_implemented``     1     the function still raises NotImplementedError
+``error``               2     the file could not be graded: missing, a directory, not
+                              Python, does not compile or import, no such function
+======================  ====  ==========================================================
+
+When a run fails, the hints come in this order: a named mistake whose gradient equals the
+student's on every network (:data:`Mistake`), precision (agreement to 1e-5 but not to the
+tolerance: float32), a constant factor (``1/B``: a batch mean), then the smallest group of
+networks that holds every failure, with that group's hint.
+"""
+from __future__ import annotations
+
+import ast
+import io
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import gradcheck
+from ..grad.bptt import bptt
+from . import networks
+from .sandbox import Other, Sandbox
+
+START, END = "# ---- YOUR CODE START ----", "# ---- YOUR CODE END ----"
+EXIT_CODES = {"passed": 0, "failed": 1, "not_implemented": 1, "error": 2}
+COLUMNS = ("W1", "V1", "W2", "V2", "Wout")
+#: what a student file may import from refsnn (the types of the stub's arguments)
+ALLOWED_MODULES = ("refsnn.lif", "refsnn.surrogate")
+ALLOWED_NAMES = ("LIFParams", "Surrogate", "lif", "surrogate")
+#: a named mistake matches when its gradient equals the student's to this (normwise)
+MATCH_TOL = 1e-7
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A classic mistake: ``fn`` has the stub's signature and makes exactly this one."""
+
+    name: str
+    hint: str
+    fn: object
+
+
+class Stop(Exception):
+    """Ends a grading run early with ``status`` and one plain sentence."""
+
+    def __init__(self, status, message, line=0, code="", hints=(), output=""):
+        super().__init__(message)
+        self.status, self.message = status, message
+        self.line, self.code, self.hints, self.output = line, code, list(hints), output
+
+
+@dataclass
+class Result:
+    """Outcome of a grading run; ``text`` is the report, :meth:`to_json` the gradebook entry."""
+
+    exercise: str
+    file: str
+    status: str
+    text: str = ""
+    message: str = ""
+    line: int = 0
+    hints: list = field(default_factory=list)
+    networks: list = field(default_factory=list)
+    reports: list = field(default_factory=list)
+    failing: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def to_json(self) -> dict:
+        return {"exercise": self.exercise, "file": self.file, "status": self.status,
+                "exit_code": self.exit_code, "message": self.message, "line": self.line,
+                "hints": self.hints, "networks": self.networks,
+                "seconds": round(self.seconds, 3)}
+
+
+def static_check(path, function):
+    """Check the file without running it; raise :class:`Stop` if it cannot be graded or
+    imports refsnn's own code."""
+    name = os.path.basename(path)
+    if os.path.isdir(path):
+        raise Stop("error", f"{path} is a directory: give the .py file with your {function}")
+    if not os.path.isfile(path):
+        raise Stop("error", f"there is no file {path}")
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Stop("error", f"{name} is not a Python file that can be read as text "
+                   f"({type(exc).__name__})") from None
+    if "\0" in text:
+        raise Stop("error", f"{name} is not a Python file (it contains NUL bytes)")
+    try:
+        tree = ast.parse(text, filename=path)
+    except SyntaxError as exc:
+        raise Stop("error", f"{name} is not valid Python: {exc.msg}", exc.lineno or 0,
+                   (exc.text or "").strip()) from None
+    lines = text.splitlines()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            mods = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mods = [node.module] if node.module != "refsnn" else [
+                f"refsnn.{a.name}" for a in node.names if a.name not in ALLOWED_NAMES]
+        else:
+            continue
+        for mod in mods:
+            if (mod == "refsnn" and isinstance(node, ast.Import)) or (
+                    mod.startswith("refsnn.") and not mod.startswith(ALLOWED_MODULES)):
+                raise Stop("failed", f"BORROWED: your file imports {mod}; an exercise must be "
+                           "solved with NumPy and the two objects the function is given "
+                           "(params, surrogate), not with refsnn's own implementation",
+                           node.lineno, lines[node.lineno - 1].strip())
+    return lines
+
+
+class Grading:
+    """One grading run of ``spec`` on the file ``path`` (see the module docstring)."""
+
+    def __init__(self, spec, path, timeout=30.0, budget=120.0, verbose=False):
+        self.spec, self.path = spec, os.path.abspath(path)
+        self.timeout, self.budget, self.verbose = timeout, budget, verbose
+        self.out = io.StringIO()
+        self.student = {}     # network index -> the student's Grads
+        self.where = ""       # which call is running, for messages
+
+    def say(self, *lines):
+        for line in lines:
+            print(line, file=self.out)
+
+    # ------------------------------------------------------------------ the run
+    def run(self) -> Result:
+        t0 = time.perf_counter()
+        spec = self.spec
+        result = Result(spec.NAME, self.path, "error")
+        self.say(f"{spec.NAME}: grading {spec.FUNCTION} from {self.path}")
+        try:
+            static_check(self.path, spec.FUNCTION)
+            with Sandbox(self.path, spec.FUNCTION, self.timeout, self.budget) as box:
+                self.box = box
+                self.load()
+                self.table(result)
+            self.verdict(result)
+        except Stop as stop:
+            self.stopped(result, stop)
+        result.seconds = time.perf_counter() - t0
+        self.say(f"({result.seconds:.1f} s)")
+        result.text = self.out.getvalue()
+        return result
+
+    def load(self):
+        spec, name = self.spec, os.path.basename(self.path)
+        outcome = self.box.load()
+        if outcome.status == "borrowed":
+            raise Stop("failed", f"BORROWED: importing your file ran refsnn's own code "
+                       f"({outcome.message})")
+        if not outcome.ok:
+            status = "error" if outcome.status != "tampered" else "failed"
+            raise Stop(status, f"importing {name} failed: {outcome.message}", outcome.line,
+                       outcome.code, output=outcome.info.get("output", ""))
+        params = outcome.info.get("parameters")
+        if params is None:
+            raise Stop("error", f"{name} defines no function {spec.FUNCTION}(...)")
+        if params and len(params) != len(spec.PARAMETERS) and not any(
+                p.startswith("*") for p in params):
+            raise Stop("error", f"your {spec.FUNCTION} takes {len(params)} arguments "
+                       f"({', '.join(params)}); the stub's takes {len(spec.PARAMETERS)} "
+                       f"({', '.join(spec.PARAMETERS)})")
+
+    def call(self, *args):
+        """The student's function, run in the child on ``args``; its checked outputs."""
+        spec = self.spec
+        outcome = self.box.call(*args)
+        where = f" ({self.where})" if self.where else ""
+        if outcome.status == "not_implemented":
+            raise Stop("not_implemented", f"NOT IMPLEMENTED YET: {spec.FUNCTION} still raises "
+                       f"NotImplementedError. Write your code between the markers\n    "
+                       f"{START}\n    {END}\n(the task is in the file's docstring, or run "
+                       f"`python -m refsnn.exercises show {spec.NAME}`).", outcome.line,
+                       outcome.code)
+        if outcome.status == "raised":
+            raise Stop("failed", f"{spec.FUNCTION} raised {outcome.message}{where}",
+                       outcome.line, outcome.code, spec.exception_hints(outcome.message))
+        if outcome.status == "exit":
+            raise Stop("failed", f"{outcome.message} inside {spec.FUNCTION}{where}: a function "
+                       "must return its result, not end the program", outcome.line,
+                       outcome.code)
+        if outcome.status == "borrowed":
+            raise Stop("failed", f"BORROWED: your {spec.FUNCTION} called refsnn's own code "
+                       f"({outcome.message}); solve it with NumPy and the params and "
+                       "surrogate objects it is given", outcome.line, outcome.code)
+        if not outcome.ok:
+            raise Stop("failed", outcome.message + where, outcome.line, outcome.code,
+                       output=outcome.info.get("output", ""))
+        return self.checked_outputs(outcome, spec.expected(args), where)
+
+    def checked_outputs(self, outcome, expected, where):
+        """The reply's values if each is real, finite, float64 and of its shape; else Stop."""
+        spec, values = self.spec, outcome.values
+        n = len(spec.OUTPUTS)
+        if not outcome.info.get("tuple") or len(values) != n:
+            got = (f"a tuple of {len(values)}" if outcome.info.get("tuple") else
+                   _kind(values[0]) if values else "nothing")
+            raise Stop("failed", f"{spec.FUNCTION} must return the tuple "
+                       f"({', '.join(spec.OUTPUTS)}), got {got}{where}")
+        out = []
+        for (label, shape), value in zip(expected, values):
+            if shape is None:
+                if value is not None:
+                    raise Stop("failed", f"{label} must be None here (the layer has no V), "
+                               f"got {_kind(value)}{where}")
+                out.append(None)
+                continue
+            problem = _array_problem(value, shape)
+            if problem:
+                hints = []
+                if isinstance(value, np.ndarray) and value.shape == shape[::-1] != shape:
+                    hints = [f"{label} is transposed: weights are (post, pre), so {label} has "
+                             f"shape {shape}"]
+                raise Stop("failed", f"{label} {problem}{where}", hints=hints)
+            out.append(value)
+        return out
+
+    # ------------------------------------------------------------------ the table
+    def table(self, result):
+        spec = self.spec
+        self.problems = []
+        for k, cfg in enumerate(spec.NETWORKS):
+            net, x, target = cfg.problem()
+            self.problems.append((net, x, target))
+            self.k = k
+            rep = spec.check(self.gradient, cfg, net, x, target)
+            if k == 0:  # after the first call: a stub or a crash gets no half table
+                self.say(spec.TITLE, f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}"
+                         f"{'reset':<18}{'surrogate':<17}{'theta':<6}{'a/b':<10}{'B':<3}"
+                         + "".join(f"{c:>9}" for c in COLUMNS) + "  verdict")
+            errs = {_label(r.name, cfg.layers): r for r in rep.rows}
+            cells = "".join(f"{errs[c].max_rel_error:>9.1e}" if c in errs else f"{'-':>9}"
+                            for c in COLUMNS)
+            self.say(f"{k + 1:>2}  {cfg.describe()}{cells}  {'ok' if rep.passed else 'FAIL'}")
+            if self.verbose:
+                self.say(str(rep))
+            result.reports.append(rep)
+            result.networks.append({"index": k + 1, "network": cfg.summary(),
+                                    "passed": rep.passed,
+                                    "max_rel_error": {c: errs[c].max_rel_error for c in errs}})
+            if not rep.passed:
+                result.failing[k] = {_label(r.name, cfg.layers) for r in rep.rows
+                                     if not r.passed}
+        self.say(spec.FOOTNOTE)
+
+    def gradient(self, net, trace, d_readout):
+        """The network gradient with the student's function; kept for the diagnosis."""
+        def call(*args, where=""):
+            self.where = f"network {self.k + 1}, {where}" if where else f"network {self.k + 1}"
+            return self.call(*args)
+        grads = self.spec.network_gradient(call, net, trace, d_readout)
+        self.student[self.k] = grads
+        return grads
+
+    # ------------------------------------------------------------------ verdict
+    def verdict(self, result):
+        spec, nets = self.spec, self.spec.NETWORKS
+        if not result.failing:
+            worst = max(r.max_rel_error for r in result.reports)
+            self.say(f"PASSED: all {len(nets)} networks agree with {spec.ORACLE} (max "
+                     f"relative error {worst:.1e}).")
+            result.status = "passed"
+            result.message = "passed"
+            return
+        result.status = "failed"
+        result.message = f"{len(result.failing)} of {len(nets)} networks disagree with {spec.ORACLE}"
+        self.say(f"FAILED: {result.message}.")
+        counts = {}
+        for labels in result.failing.values():
+            for lab in labels:
+                counts[lab] = counts.get(lab, 0) + 1
+        self.say("disagreeing parameters: " + ", ".join(
+            f"{c} ({spec.PARAM_NAMES[c]}) in {counts[c]} network(s)" for c in COLUMNS
+            if c in counts))
+        name, size = networks.pattern(nets, result.failing)
+        self.say(f"pattern: {name} ({len(result.failing)} of {len(nets)} networks"
+                 + (f"; the group has {size}" if size != len(result.failing) else "") + ")")
+        result.hints = self.diagnose(result.failing, name)
+        for h in result.hints:
+            self.say(f"hint: {h}")
+        first = min(result.failing)
+        self.say(f"\nfirst failing network ({first + 1}) entry by entry, in the library's "
+                 "names (W[0] = W1, V[0] = V1, the last W = Wout):", str(result.reports[first]))
+
+    def diagnose(self, failing, group):
+        """Hints, most specific first (module docstring)."""
+        spec = self.spec
+        order = sorted(failing) + [k for k in range(len(spec.NETWORKS)) if k not in failing]
+        exact = {}
+
+        def problem(k):
+            net, x, target = self.problems[k]
+            trace, d = spec.NETWORKS[k].loss_gradient(net, x, target)
+            return net, trace, d
+
+        for m in spec.MISTAKES:
+            if all(_close(self.student[k], spec.network_gradient(_local(m.fn), *problem(k)))
+                   for k in order):
+                return [f"{m.hint} [{m.name}]"]
+        for k in failing:
+            exact[k] = bptt(*problem(k))
+        errs = [_normwise(self.student[k], exact[k]) for k in failing]
+        if max(errs) < 1e-5:
+            return [f"your gradient agrees with the exact one to {max(errs):.0e} (relative, "
+                    f"normwise) but not to the tolerance {spec.TOLERANCE:.0e}: are you "
+                    "computing in float32 (np.float32 arrays, astype, dtype=...)? Compute in "
+                    "float64 throughout."]
+        factors = [_factor(self.student[k], exact[k]) for k in failing]
+        if all(c is not None for c in factors):
+            B = [spec.NETWORKS[k].B for k in failing]
+            if all(abs(c * b - 1) < 1e-6 for c, b in zip(factors, B)):
+                return ["your gradient is exactly 1/B of the expected one (B = the batch size "
+                        "of each network): the loss is summed over the batch, so sum the "
+                        "weight gradients over samples, do not average them."]
+            if max(factors) - min(factors) <= 1e-6 * abs(factors[0]):
+                return [f"your gradient is off by a constant factor {factors[0]:.6g} on "
+                        "every failing network: look for a stray factor (a sign, a 2, a "
+                        "scale) applied to the whole result."]
+        return [spec.GROUP_HINTS[group]]
+
+    def stopped(self, result, stop):
+        result.status, result.message, result.line = stop.status, stop.message, stop.line
+        result.hints = stop.hints
+        label = {"error": "ERROR", "failed": "FAILED", "not_implemented": ""}[stop.status]
+        self.say(f"{label + ': ' if label and not stop.message.startswith(('BORROWED', 'NOT')) else ''}"
+                 f"{stop.message}")
+        if stop.line:
+            self.say(f"    at line {stop.line} of {os.path.basename(self.path)}: {stop.code}")
+        if stop.output:
+            self.say("what your code printed last:", *("    " + s for s in
+                                                         stop.output.splitlines()[-8:]))
+        for h in stop.hints:
+            self.say(f"hint: {h}")
+
+
+# ---------------------------------------------------------------------- helpers
+def _label(pname, layers):
+    """``W[0]`` -> ``W1`` (hidden layer 1), ``W[L]`` -> ``Wout``, ``V[0]`` -> ``V1``."""
+    kind, l = pname[0], int(pname[2:-1])
+    return "Wout" if kind == "W" and l == layers else f"{kind}{l + 1}"
+
+
+def _kind(value):
+    if value is None:
+        return "None"
+    if isinstance(value, Other):
+        return f"a {value.type_name}"
+    return f"an array of shape {value.shape}"
+
+
+def _array_problem(value, shape):
+    """What is wrong with a returned ``value`` that should be a float64 array of ``shape``."""
+    if not isinstance(value, np.ndarray):
+        return f"must be a float64 numpy array of shape {shape}, got {_kind(value)}"
+    if np.iscomplexobj(value):
+        return f"is complex ({value.dtype}): a gradient of a real loss is real"
+    if value.dtype != np.float64:
+        return (f"is {value.dtype}, not float64: compute and return float64 arrays (the "
+                "stub's dtype)")
+    if value.shape != shape:
+        return f"has shape {value.shape}, expected {shape}"
+    if not np.all(np.isfinite(value)):
+        return "contains NaN or inf"
+    return ""
+
+
+def _local(fn):
+    def call(*args, where=""):
+        return fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+    return call
+
+
+def _pairs(a, b):
+    da, db = dict(a.parameters()), dict(b.parameters())
+    return [(np.asarray(da[k], dtype=float), np.asarray(db[k], dtype=float)) for k in da]
+
+
+def _close(a, b):
+    return all(np.linalg.norm(x - y) <= MATCH_TOL * max(np.linalg.norm(x), np.linalg.norm(y))
+               for x, y in _pairs(a, b))
+
+
+def _normwise(a, b):
+    return max(np.linalg.norm(x - y) / max(np.linalg.norm(x) + np.linalg.norm(y), 1e-300)
+               for x, y in _pairs(a, b))
+
+
+def _factor(student, exact):
+    """``c`` if the student's differing blocks are all ``c`` times the exact ones, else None."""
+    cs = []
+    for s, r in _pairs(student, exact):
+        if np.linalg.norm(s - r) <= MATCH_TOL * np.linalg.norm(r):
+            continue
+        rr = float(r.ravel() @ r.ravel())
+        if rr == 0.0:
+            return None
+        c = float(s.ravel() @ r.ravel()) / rr
+        if np.linalg.norm(s - c * r) > 1e-8 * np.linalg.norm(s):
+            return None
+        cs.append(c)
+    if not cs or max(cs) - min(cs) > 1e-6 * abs(cs[0]):
+        return None
+    return cs[0]
