@@ -1,11 +1,17 @@
-"""The lif_bptt exercise (DESIGN §8): stub, grader, solution, and typical mistakes.
+"""The exercises and their grader (docs/design.md §8, §11).
 
-The grader's verdict is the gradcheck contract; these tests check that the library's solution
-(and the stub filled in with plain NumPy) passes, the untouched stub is reported as not
-implemented, and three typical mistakes fail with the disagreeing parameter named and the
-matching hint.
+Three kinds of submissions, each through the real command line (a child process grades the
+file in a child process of its own):
+
+* correct solutions written three ways each (the stub filled with the NumPy solution, and two
+  files in ``tests/submissions`` written differently from the library) pass;
+* the stub filled with the NumPy solution and mutated by one classic mistake fails, with the
+  hint that names that mistake;
+* hostile files (exits, endless loops, crashes, borrowed answers, tampering, files that are not
+  Python) end in FAILED or ERROR with a sentence and the right exit code, and never hang.
 """
 import inspect
+import json
 import os
 import subprocess
 import sys
@@ -13,265 +19,379 @@ import sys
 import numpy as np
 import pytest
 
-from refsnn import bptt, gradcheck, losses
-from refsnn.exercises import EXERCISES, grader, solutions
+from refsnn import bptt, gradcheck
+from refsnn.exercises import EXERCISES, core, lif_bptt, networks, rtrl_step, solutions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-STUB = EXERCISES["lif_bptt"].stub
+SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
+NUMPY_SOLUTION = {"lif_bptt": solutions.layer_backward_numpy,
+                  "rtrl_step": solutions.rtrl_step_numpy}
 
 
-def run_cli(*args):
+def run_cli(*args, timeout=600):
     env = dict(os.environ, MPLBACKEND="Agg")
     return subprocess.run([sys.executable, "-m", "refsnn.exercises", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=timeout)
 
 
-def filled_variant(tmp_path, stub_path, solution, replacements, name):
-    """The stub with the NumPy ``solution``'s code between the markers (what a student
-    submits), with the ``(old, new)`` mutations applied; written to ``tmp_path / name``."""
-    stub = open(stub_path, encoding="utf-8").read()
-    sol = inspect.getsource(solution)
-    body = sol[sol.index(grader.START):sol.index(grader.END)]
-    text = stub[:stub.index(grader.START)] + body + stub[stub.index(grader.END):]
+def filled(tmp_path, name, replacements=(), file="student.py"):
+    """The stub of ``name`` with the NumPy solution between the markers (what a student
+    submits), each ``(old, new)`` mutation applied exactly once."""
+    stub = open(EXERCISES[name].STUB, encoding="utf-8").read()
+    sol = inspect.getsource(NUMPY_SOLUTION[name])
+    body = sol[sol.index(core.START):sol.index(core.END)]
+    text = stub[:stub.index(core.START)] + body + stub[stub.index(core.END):]
     for old, new in replacements:
         assert text.count(old) == 1, f"mutation target not found exactly once: {old!r}"
         text = text.replace(old, new)
-    path = tmp_path / name
+    path = tmp_path / file
     path.write_text(text, encoding="utf-8")
     return str(path)
 
 
-def write_variant(tmp_path, old=None, new=None, name="student.py"):
-    """The lif_bptt stub filled with the NumPy solution, with one optional mutation."""
-    return filled_variant(tmp_path, STUB, solutions.layer_backward_numpy,
-                          [] if old is None else [(old, new)], name)
+def hostile(tmp_path, text, file="hostile.py"):
+    path = tmp_path / file
+    path.write_text(text, encoding="utf-8")
+    return str(path)
 
 
-# ---------------------------------------------------------------------- the networks themselves
-def test_configs_are_not_vacuous():
-    for cfg in grader.CONFIGS:
-        net, x, target = cfg.build()
+# ---------------------------------------------------------------------- the specs themselves
+@pytest.mark.parametrize("spec", [lif_bptt, rtrl_step])
+def test_networks_are_not_vacuous(spec):
+    """Every hidden layer of every grading network spikes in every sample, but not always;
+    the readout is scaled to 1; every threshold, surrogate and reset the issue names occurs."""
+    for cfg in spec.NETWORKS:
+        net, x, target = cfg.problem()
         tr = net.simulate(x, spike="hard")
         for S in tr.S:
-            assert 0 < S.sum() < S.size, cfg  # every hidden layer spikes, but not always
+            per_sample = S.sum(axis=(1, 2))
+            assert np.all(per_sample > 0) and S.sum() < S.size, cfg
         assert np.abs(net.simulate(x, spike=cfg.spike).readout).max() == pytest.approx(1.0)
+        assert cfg.B > 1 and not np.array_equal(x[0], x[1]), cfg
+    nets = spec.NETWORKS
+    assert {c.threshold for c in nets} >= {0.5, 1.0, 1.7}
+    assert {c.surrogate[0] for c in nets} == {"superspike", "sigmoid", "piecewise_linear",
+                                              "exponential", "boxcar"}
+    assert {(c.reset, c.detach) for c in nets} >= {("subtract", False), ("subtract", True),
+                                                   ("zero", False), ("zero", True),
+                                                   ("none", False)}
+    assert any(c.layers == 2 for c in nets) and any(abs(c.alpha - c.beta) > 0.3 for c in nets)
 
 
-def test_every_group_is_recognised():
-    """Each group of networks, failing alone, is diagnosed as itself (the hints are
-    distinguishable) and the group's complement is never empty (something passes)."""
-    configs = grader.CONFIGS
-    for pattern, pred, hint in grader.GROUPS:
-        members = {k for k, c in enumerate(configs) if pred(c)}
-        assert members, pattern
-        lines = grader.diagnose(configs, {k: {"W1", "V1"} if configs[k].recurrent else {"W1"}
-                                          for k in members})
-        assert lines[1].startswith(f"pattern: {pattern} ("), (pattern, lines)
-        assert lines[2] == f"hint: {hint}"
-        if pattern.startswith("fails only"):
-            assert len(members) < len(configs)
+def test_student_f_prime_is_exercised_by_every_surrogate_in_rtrl_step():
+    """rtrl_step uses the student's F' only through V dS[n] and the reset term: every surrogate
+    appears in a recurrent network with an exact reset."""
+    for name in ("superspike", "sigmoid", "piecewise_linear", "exponential", "boxcar"):
+        assert any(c.surrogate[0] == name and c.recurrent and c.reset != "none" and not c.detach
+                   for c in rtrl_step.NETWORKS), name
 
 
-@pytest.mark.parametrize("fn", [solutions.layer_backward, solutions.layer_backward_numpy])
-def test_wrapped_solution_equals_bptt(fn):
-    """The wrapper plus either solution reproduces refsnn.bptt on every network (no FD)."""
-    grad_fn = grader.wrap(fn)
-    for cfg in grader.CONFIGS:
-        net, x, target = cfg.build()
-        tr = net.simulate(x, spike=cfg.spike)
-        d = losses.mse(tr.readout, target)[1]
-        rep = gradcheck.compare(grad_fn(net, tr, d), bptt(net, tr, d), tol=1e-12)
+@pytest.mark.parametrize("spec, fn", [(lif_bptt, lif_bptt.backward_with),
+                                      (rtrl_step, rtrl_step.step_with),
+                                      (lif_bptt, solutions.layer_backward),
+                                      (rtrl_step, solutions.rtrl_step)])
+def test_reference_compositions_equal_bptt(spec, fn):
+    """Each spec's composition with a correct function reproduces refsnn.bptt (no FD), so a
+    mistake's gradient differs from the right one only by its mistake."""
+    for cfg in spec.NETWORKS:
+        net, x, target = cfg.problem()
+        tr, d = cfg.loss_gradient(net, x, target)
+        rep = gradcheck.compare(spec.network_gradient(core._local(fn), net, tr, d),
+                                bptt(net, tr, d), tol=1e-11)
         assert rep.passed, f"{cfg}\n{rep}"
 
 
-# ---------------------------------------------------------------------- verdicts
-def test_library_solution_passes():
-    result = grader.grade_lif_bptt(fn=solutions.layer_backward)
-    assert result.passed, result.text
-    assert f"PASSED: all {len(grader.CONFIGS)} networks" in result.text
-    assert result.seconds < 60, result.seconds  # about 8 s here; generous for a loaded CI box
+@pytest.mark.parametrize("spec", [lif_bptt, rtrl_step])
+def test_every_mistake_changes_the_gradient(spec):
+    """No named mistake is vacuous: each breaks at least one grading network (normwise
+    relative difference > 1e-3), so the table catches it before any hint is chosen."""
+    problems = []
+    for cfg in spec.NETWORKS:
+        net, x, target = cfg.problem()
+        tr, d = cfg.loss_gradient(net, x, target)
+        problems.append((net, tr, d, bptt(net, tr, d)))
+    for m in spec.MISTAKES:
+        worst = max(core._normwise(spec.network_gradient(core._local(m.fn), net, tr, d), ref)
+                    for net, tr, d, ref in problems)
+        assert worst > 1e-3, m.name
 
 
-def test_filled_stub_passes_via_cli(tmp_path):
-    proc = run_cli("check", "lif_bptt", write_variant(tmp_path))
+def test_pattern_count_line_never_contradicts_itself():
+    nets = lif_bptt.NETWORKS
+    assert networks.pattern(nets, range(len(nets)))[0] == "fails for every network"
+    some = [k for k, c in enumerate(nets) if c.reset != "none"][:3] + [2]
+    name, _ = networks.pattern(nets, some)
+    assert name != "fails for every network"
+    theta = [k for k, c in enumerate(nets) if c.threshold != 1.0]
+    assert networks.pattern(nets, theta)[0] == "fails only for thresholds other than 1"
+    for spec in (lif_bptt, rtrl_step):
+        assert set(spec.GROUP_HINTS) == {g for g, _ in networks.GROUPS} | {
+            "fails for every network"}
+
+
+# ---------------------------------------------------------------------- correct solutions
+@pytest.mark.parametrize("name, file", [
+    ("lif_bptt", None), ("lif_bptt", "lif_bptt_loops.py"), ("lif_bptt", "lif_bptt_matrix.py"),
+    ("rtrl_step", None), ("rtrl_step", "rtrl_step_loops.py"),
+    ("rtrl_step", "rtrl_step_einsum.py")])
+def test_correct_solutions_pass(tmp_path, name, file):
+    path = filled(tmp_path, name) if file is None else os.path.join(SUBMISSIONS, file)
+    proc = run_cli("check", name, path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = proc.stdout
-    assert "PASSED" in out and "FAIL" not in out
-    for col in grader.COLUMNS:  # the per-parameter table
-        assert col in out
-    assert out.count(" ok\n") == len(grader.CONFIGS)
+    n = len(EXERCISES[name].NETWORKS)
+    assert f"PASSED: all {n} networks" in proc.stdout and "FAIL" not in proc.stdout
+    assert proc.stdout.count(" ok\n") == n
+    for col in core.COLUMNS:
+        assert col in proc.stdout
 
 
-def test_stub_fails_as_not_implemented_via_cli(tmp_path):
-    copy = tmp_path / "my_lif_bptt.py"
-    copy.write_text(open(STUB, encoding="utf-8").read(), encoding="utf-8")
-    for args in (("check", "lif_bptt"), ("check", "lif_bptt", str(copy))):
-        proc = run_cli(*args)
-        assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "NOT IMPLEMENTED YET" in proc.stdout
-        assert "Traceback" not in proc.stdout + proc.stderr
-        assert grader.START in proc.stdout
+def test_json_output(tmp_path):
+    proc = run_cli("check", "rtrl_step", filled(tmp_path, "rtrl_step"), "--json")
+    out = json.loads(proc.stdout)
+    assert proc.returncode == 0 and out["status"] == "passed" and out["exit_code"] == 0
+    assert len(out["networks"]) == len(rtrl_step.NETWORKS)
+    assert all(n["passed"] for n in out["networks"])
 
 
-def test_list_and_show():
-    proc = run_cli("list")
-    assert proc.returncode == 0 and proc.stdout.startswith("lif_bptt")
-    proc = run_cli("show", "lif_bptt")
-    assert proc.returncode == 0
-    assert STUB in proc.stdout and "gI[n+1]" in proc.stdout and "check lif_bptt" in proc.stdout
-    proc = run_cli("show", "nope")
-    assert proc.returncode == 2 and "unknown exercise" in proc.stderr
-
-
-# ---------------------------------------------------------------------- typical mistakes
-MISTAKES = {
-    # the reset term dU[n+1]/dS[n] gU[n+1] dropped from gS[n]
-    "forgotten reset term": (
-        "gS = gS_ext[:, n] + dU_dS[:, n] * gU[:, n + 1]", "gS = gS_ext[:, n]",
-        {"W1", "V1"},
-        ["fails only for reset=subtract/zero with detach_reset=False",
-         "reset term dU[n+1]/dS[n] gU[n+1] of gS[n] is missing"]),
-    # V instead of V^T in the recurrent error (in batch form: @ V.T instead of @ V)
-    "transposed weight": (
-        "gS = gS + gI[:, n + 1] @ V ", "gS = gS + gI[:, n + 1] @ V.T ",
-        {"W1", "V1"},
-        ["fails only for recurrent networks", "your V gradient disagrees",
-         "did you include V^T gI[n+1] in gS[n]?"]),
-    # dW pairs gI[n] with S_in[n]: the one-step delay of Eq. 7 forgotten
-    "off-by-one time index": (
-        'dW = np.einsum("bni,bnj->ij", gI[:, 1:T], S_in[:, :T - 1])',
-        'dW = np.einsum("bni,bnj->ij", gI[:, 0:T], S_in[:, 0:T])',
-        {"W1"},
-        ["fails for every network", "check the one-step delay: I[n+1] depends on S_in[n]"]),
+# ---------------------------------------------------------------------- classic mistakes
+LIF_MISTAKES = {
+    "batch_mean": ([('gI[:, 1:T], S_in[:, :T - 1])', 'gI[:, 1:T], S_in[:, :T - 1]) / B'),
+                    ('gI[:, 1:T], S[:, :T - 1])', 'gI[:, 1:T], S[:, :T - 1]) / B')],
+                   "exactly 1/B of the expected one"),
+    "printed_form_theta_1": ([("dU_dS = -theta * np.ones_like(U)",
+                               "dU_dS = -1.0 * np.ones_like(U)")],
+                             "threshold is hard-coded to 1"),
+    "theta_1_everywhere": ([("dU_dS = -theta * np.ones_like(U)",
+                             "dU_dS = -1.0 * np.ones_like(U)"),
+                            ("surrogate.derivative(U - theta)", "surrogate.derivative(U - 1.0)")],
+                           "threshold is hard-coded to 1"),
+    "no_fprime": ([("sg = surrogate.derivative(U - theta)", "sg = np.ones_like(U)")],
+                  "F' is missing"),
+    "fprime_at_U": ([("surrogate.derivative(U - theta)", "surrogate.derivative(U)")],
+                    "F' is taken at the wrong argument"),
+    "superspike_by_hand": ([("sg = surrogate.derivative(U - theta)",
+                             "sg = 1.0 / (surrogate.scale * np.abs(U - theta) + 1.0) ** 2")],
+                           "SuperSpike's derivative"),
+    "no_reset_term": ([('if params.detach_reset or params.reset == "none":', "if True:")],
+                      "reset term dU[n+1]/dS[n] gU[n+1] is missing"),
+    "reset_when_detached": ([('if params.detach_reset or params.reset == "none":',
+                              'if params.reset == "none":')],
+                            "with params.detach_reset True the reset carries no gradient"),
+    "reset_sign": ([("dU_dS = -theta * np.ones_like(U)", "dU_dS = theta * np.ones_like(U)"),
+                    ("dU_dS = -(beta * U + I)", "dU_dS = (beta * U + I)")],
+                   "the reset term has the wrong sign"),
+    "no_keep": ([("keep = 1.0 - S if zero else", "keep = np.ones_like(S) if zero else")],
+                "(1 - S[n]) factors of the zero reset are missing"),
+    "V_transposed": ([("gI[:, n + 1] @ V ", "gI[:, n + 1] @ V.T ")], "V is transposed"),
+    "no_V_term": ([("gS = gS + gI[:, n + 1] @ V ", "gS = gS + 0.0 * V[0, 0] ")],
+                  "recurrent error V^T gI[n+1] is missing"),
+    "dW_no_delay": ([('gI[:, 1:T], S_in[:, :T - 1])', 'gI[:, :T - 1], S_in[:, :T - 1])'),
+                     ('gI[:, 1:T], S[:, :T - 1])', 'gI[:, :T - 1], S[:, :T - 1])')],
+                    "one-step delay is missing in dW and dV"),
+    "gS_in_no_delay": ([("= gI[:, 1:T] @ W", "= gI[:, :T - 1] @ W")],
+                       "the error sent down has no delay"),
+    "swapped_leaks": ([("beta * keep[:, n]", "alpha * keep[:, n]"),
+                       ("alpha * gI[:, n + 1]", "beta * gI[:, n + 1]")],
+                      "alpha and beta are swapped"),
+    "float32_inside": ([("gI = np.zeros((B, T + 1, N))", "gI = np.zeros((B, T + 1, N), np.float32)"),
+                        ("gU = np.zeros((B, T + 1, N))", "gU = np.zeros((B, T + 1, N), np.float32)")],
+                       "are you computing in float32"),
 }
-
-
-@pytest.mark.parametrize("mistake", list(MISTAKES))
-def test_typical_mistake_fails_with_diagnosis(tmp_path, mistake):
-    old, new, params, phrases = MISTAKES[mistake]
-    result = grader.grade_lif_bptt(write_variant(tmp_path, old, new))
-    text = result.text
-    assert result.status == "failed", text
-    assert "FAILED" in text and "Traceback" not in text
-    # the disagreeing parameters are named (in every failing network they are these)
-    assert set().union(*result.failing.values()) & {"W1", "V1"} == params, result.failing
-    line = next(ln for ln in text.splitlines() if ln.startswith("disagreeing parameters:"))
-    for p in params:
-        assert f"{p} (your d{p[0]}, hidden layer 1)" in line, line
-    for phrase in phrases:
-        assert phrase in text, (phrase, text)
-
-
-
-def test_transposed_W_is_a_shape_error_with_a_hint(tmp_path):
-    """W is not square here, so W for W^T breaks the shapes: a message, not a traceback."""
-    result = grader.grade_lif_bptt(write_variant(
-        tmp_path, "gS_in[:, :T - 1] = gI[:, 1:T] @ W ", "gS_in[:, :T - 1] = gI[:, 1:T] @ W.T "))
-    assert result.status == "error"
-    assert "raised ValueError" in result.text and "at line" in result.text
-    assert "transposed weight" in result.text and "Traceback" not in result.text
-
-
-@pytest.mark.parametrize("source, message", [
-    ("def layer_backward(:\n", "does not compile"),
-    ("def other():\n    pass\n", "defines no function layer_backward"),
-    ("import numpy as np\ndef layer_backward(I, U, S, S_in, W, V, p, sg, g):\n"
-     "    return np.zeros(W.T.shape), None, np.zeros_like(S_in)\n",
-     "dW is transposed"),
-    ("def layer_backward(*args):\n    return 1\n", "must return the tuple (dW, dV, gS_in)"),
-    ("import numpy as np\ndef layer_backward(I, U, S, S_in, W, V, p, sg, g):\n"
-     "    return np.zeros_like(W), None, np.zeros_like(S_in)\n",
-     "dV of hidden layer 1 is None, but the layer has a recurrent V"),
-])
-def test_broken_submissions_get_messages(tmp_path, source, message):
-    path = tmp_path / "broken.py"
-    path.write_text(source, encoding="utf-8")
-    result = grader.grade_lif_bptt(str(path))
-    assert result.status == "error", result.text
-    assert message in result.text and "Traceback" not in result.text
-
-
-# ====================================================================== rtrl_step
-RTRL_STUB = EXERCISES["rtrl_step"].stub
-
-
-def rtrl_variant(tmp_path, replacements=(), name="student_rtrl.py"):
-    """The rtrl_step stub filled with the NumPy solution, with (old, new) mutations."""
-    return filled_variant(tmp_path, RTRL_STUB, solutions.rtrl_step_numpy, replacements, name)
-
-
-def test_rtrl_configs_are_not_vacuous():
-    for cfg in grader.RTRL_CONFIGS:
-        net, x, target = cfg.build()
-        for S in net.simulate(x, spike="hard").S:
-            assert 0 < S.sum() < S.size, cfg
-
-
-def test_rtrl_every_group_is_recognised():
-    configs = grader.RTRL_CONFIGS
-    for pattern, pred, hint in grader.RTRL_GROUPS:
-        members = {k for k, c in enumerate(configs) if pred(c)}
-        assert members, pattern
-        lines = grader.diagnose(configs, {k: {"W1"} for k in members},
-                                groups=grader.RTRL_GROUPS, names=grader.RTRL_PARAM_NAMES,
-                                kind_hints=False)
-        assert lines[1].startswith(f"pattern: {pattern} ("), (pattern, lines)
-        assert lines[2] == f"hint: {hint}"
-
-
-@pytest.mark.parametrize("fn", [solutions.rtrl_step, solutions.rtrl_step_numpy])
-def test_rtrl_solution_passes(fn):
-    result = grader.grade_rtrl_step(fn=fn)
-    assert result.passed, result.text
-    assert f"PASSED: all {len(grader.RTRL_CONFIGS)} networks agree with BPTT" in result.text
-    assert grader.rtrl_probes(fn) == []
-
-
-def test_rtrl_filled_stub_passes_via_cli(tmp_path):
-    proc = run_cli("check", "rtrl_step", rtrl_variant(tmp_path))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "PASSED" in proc.stdout and "FAIL" not in proc.stdout
-    assert proc.stdout.count(" ok\n") == len(grader.RTRL_CONFIGS)
-
-
-def test_rtrl_stub_fails_as_not_implemented_via_cli():
-    proc = run_cli("check", "rtrl_step")
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "NOT IMPLEMENTED YET" in proc.stdout and grader.START in proc.stdout
-    assert "Traceback" not in proc.stdout + proc.stderr
-    proc = run_cli("show", "rtrl_step")
-    assert proc.returncode == 0 and RTRL_STUB in proc.stdout and "delta_ik" in proc.stdout
-    assert "rtrl_step" in run_cli("list").stdout
-
 
 RTRL_MISTAKES = {
-    # the -theta dS[n] term of the subtract reset forgotten
-    "forgotten reset term": (
-        [("dU_next = dU_next - theta * ds", "dU_next = dU_next")],
-        ["fails only for reset=subtract with detach_reset=False", "-theta dS[n]"]),
-    # the source added to every neuron k instead of neuron i only
-    "missing Kronecker delta": (
-        [("            dI_next[:, i, :, i] += source\n",
-          "            dI_next[:, i, :, :] += source[:, :, None]\n")],
-        ["fails for every network", "hint (from a single step with a known answer): "
-         + grader.SOURCE_HINT]),
-    # dU[n+1] computed from the new dI[n+1] instead of the old dI[n]
-    "wrong delay": (
-        [("dU_next = beta * dU + dI ", "dU_next = beta * dU + dI_next ")],
-        ["fails for every network", "hint (from a single step with a known answer): "
-         + grader.DELAY_HINT]),
+    "printed_form_theta_1": ([("dU_next - theta * ds", "dU_next - ds")],
+                             "threshold is hard-coded to 1"),
+    "no_fprime": ([("ds = surrogate.derivative(U - theta)[:, None, None, :] * dU", "ds = dU")],
+                  "F' is missing"),
+    "fprime_at_U": ([("surrogate.derivative(U - theta)", "surrogate.derivative(U)")],
+                    "F' is taken at the wrong argument"),
+    "superspike_by_hand": ([("surrogate.derivative(U - theta)[:, None, None, :]",
+                             "(1.0 / (surrogate.scale * np.abs(U - theta) + 1.0) ** 2)"
+                             "[:, None, None, :]")],
+                           "SuperSpike's derivative"),
+    "no_reset_term": ([("        if not params.detach_reset:", "        if False:"),
+                       ('elif params.reset == "subtract" and not params.detach_reset:',
+                        'elif params.reset == "subtract" and False:')],
+                      "reset term of dU[n+1] is missing"),
+    "reset_when_detached": ([("        if not params.detach_reset:", "        if True:"),
+                             ('elif params.reset == "subtract" and not params.detach_reset:',
+                              'elif params.reset == "subtract":')],
+                            "with params.detach_reset True the reset carries no gradient"),
+    "reset_sign": ([("dU_next - theta * ds", "dU_next + theta * ds"),
+                    ("dU_next - (beta * U + I)", "dU_next + (beta * U + I)")],
+                   "the reset term has the wrong sign"),
+    "V_transposed": ([("ds @ V.T ", "ds @ V ")], "V is transposed"),
+    "no_V_term": ([("dI_next = dI_next + ds @ V.T ", "dI_next = dI_next + 0.0 * V[0, 0] ")],
+                  "recurrent term sum_k' V_kk' dS_k'[n] of dI[n+1] is missing"),
+    "no_dS_in": ([("alpha * dI + dS_in @ W.T", "alpha * dI + 0.0 * W[0, 0]")],
+                 "the term sum_k' W_kk' dS_in_k'[n] of dI[n+1] is missing"),
+    "source_every_neuron": ([("dI_next[:, i, :, i] += source\n",
+                              "dI_next[:, i, :, :] += source[:, :, None]\n")],
+                            "the source term is added to every neuron k"),
+    "delay": ([("dU_next = beta * dU + dI ", "dU_next = beta * dU + dI_next ")],
+              "takes the old dI"),
+    "swapped_leaks": ([("alpha * dI + dS_in", "beta * dI + dS_in"),
+                       ("dU_next = beta * dU + dI ", "dU_next = alpha * dU + dI ")],
+                      "alpha and beta are swapped"),
+    "float32_fprime": ([("surrogate.derivative(U - theta)[:, None, None, :]",
+                         "surrogate.derivative(U - theta).astype(np.float32)[:, None, None, :]")],
+                       "are you computing in float32"),
 }
 
 
-@pytest.mark.parametrize("mistake", list(RTRL_MISTAKES))
-def test_rtrl_typical_mistake_fails_with_hint(tmp_path, mistake):
-    replacements, phrases = RTRL_MISTAKES[mistake]
-    result = grader.grade_rtrl_step(rtrl_variant(tmp_path, replacements))
-    assert result.status == "failed", result.text
-    assert "FAILED" in result.text and "Traceback" not in result.text
-    for phrase in phrases:
-        assert phrase in result.text, (phrase, result.text)
-    if mistake != "wrong delay":
-        assert grader.DELAY_HINT not in result.text
-    if mistake != "missing Kronecker delta":
-        assert grader.SOURCE_HINT not in result.text
+@pytest.mark.parametrize("name, mistake, edits, hint", [
+    ("lif_bptt", k, *v) for k, v in LIF_MISTAKES.items()] + [
+    ("rtrl_step", k, *v) for k, v in RTRL_MISTAKES.items()])
+def test_mistake_fails_with_its_hint(tmp_path, name, mistake, edits, hint):
+    proc = run_cli("check", name, filled(tmp_path, name, edits))
+    out = proc.stdout
+    assert proc.returncode == 1, out + proc.stderr
+    assert "FAILED:" in out and "Traceback" not in out + proc.stderr
+    hints = [line for line in out.splitlines() if line.startswith("hint: ")]
+    assert len(hints) == 1 and hint in hints[0], (mistake, hints, out)
+    n = len(EXERCISES[name].NETWORKS)
+    failed = out.count(" FAIL\n")
+    assert f"FAILED: {failed} of {n} networks" in out
+    assert ("fails for every network" in out) == (failed == n)
+
+
+@pytest.mark.parametrize("name, edits, message", [
+    ("lif_bptt", [("gS_in[:, :T - 1] = gI[:, 1:T] @ W ",
+                   "dW = dW + 1j\n    gS_in[:, :T - 1] = gI[:, 1:T] @ W ")], "dW is complex"),
+    ("lif_bptt", [("gS_in[:, :T - 1] = gI[:, 1:T] @ W ",
+                   "dW = dW.astype(np.float32)\n    gS_in[:, :T - 1] = gI[:, 1:T] @ W ")],
+     "dW is float32, not float64"),
+    ("lif_bptt", [("gS_in[:, :T - 1] = gI[:, 1:T] @ W ",
+                   "dW = dW.T\n    gS_in[:, :T - 1] = gI[:, 1:T] @ W ")], "dW has shape (4, 3)"),
+    ("lif_bptt", [("gS_in[:, :T - 1] = gI[:, 1:T] @ W ",
+                   "dW = dW.tolist()\n    gS_in[:, :T - 1] = gI[:, 1:T] @ W ")],
+     "dW must be a float64 numpy array of shape (4, 3), got a list"),
+    ("lif_bptt", [("gS_in[:, :T - 1] = gI[:, 1:T] @ W ",
+                   "dW = dW * np.nan\n    gS_in[:, :T - 1] = gI[:, 1:T] @ W ")],
+     "dW contains NaN or inf"),
+    ("rtrl_step", [("    return dI_next, dU_next", "    return dI_next + 1j, dU_next")],
+     "dI_next is complex"),
+    ("rtrl_step", [("    return dI_next, dU_next", "    return dI_next")],
+     "must return the tuple (dI_next, dU_next), got an array"),
+])
+def test_unusable_outputs_fail_naming_the_output(tmp_path, name, edits, message):
+    proc = run_cli("check", name, filled(tmp_path, name, edits))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert message in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------------- hostile files
+CHEAT_REL_ERROR = """
+import numpy as np
+import refsnn.gradcheck
+refsnn.gradcheck.rel_error = lambda a, b: np.zeros(np.shape(a))
+def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
+    return (np.zeros(W.shape), None if V is None else np.zeros(V.shape), np.zeros(S_in.shape))
+"""
+ZEROS = """
+import numpy as np
+def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
+    return (np.zeros(W.shape), None if V is None else np.zeros(V.shape), np.zeros(S_in.shape))
+"""
+IMPORTLIB_BORROW = """
+import importlib
+def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
+    sol = importlib.import_module("refsnn.exercises." + "solutions")
+    return sol.layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext)
+"""
+KERNEL_BORROW = """
+import importlib
+def rtrl_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
+    fwd = importlib.import_module("refsnn.grad.forward")
+    return fwd.block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source)
+"""
+FN = "def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):\n"
+
+
+@pytest.mark.parametrize("text, code, words", [
+    (CHEAT_REL_ERROR, 1, "BORROWED: your file imports refsnn.gradcheck"),
+    (ZEROS, 1, "FAILED: 14 of 14 networks"),
+    ("from refsnn.exercises.solutions import layer_backward\n", 1,
+     "BORROWED: your file imports refsnn.exercises.solutions"),
+    (IMPORTLIB_BORROW, 1, "BORROWED: your layer_backward called refsnn's own code"),
+    ("import sys\nsys.exit(0)\n", 2, "sys.exit(0)"),
+    ("import os\nos._exit(0)\n", 2, "exited with code 0"),
+    ("import sys\n" + FN + "    sys.exit(0)\n", 1, "sys.exit(0) inside layer_backward"),
+    ("import os\n" + FN + "    x = 1\n    os._exit(0)\n", 1, "at line 4 of hostile.py: os._exit(0)"),
+    ("while True:\n    pass\n", 2, "longer than the time limit of 3 s"),
+    (FN + "    while True:\n        pass\n", 1, "longer than the time limit of 3 s"),
+    ("import time\n" + FN + "    time.sleep(10)\n", 1, "longer than the time limit of 3 s"),
+    (FN + "    raise KeyboardInterrupt\n", 1, "raised KeyboardInterrupt"),
+    ("import ctypes\n" + FN + "    ctypes.string_at(0)\n", 1, "killed by signal SIGSEGV"),
+    ("import sys\n" + FN + "    sys.settrace(None)\n    return 1, 2, 3\n", 1,
+     "replaced the grader's trace function"),
+    ("def layer_backward(:\n", 2, "is not valid Python"),
+    ("import numpy_that_does_not_exist\n", 2, "ModuleNotFoundError"),
+    ("x = 1\n", 2, "defines no function layer_backward"),
+    ("def layer_backward(a, b):\n    return a\n", 2, "takes 2 arguments"),
+])
+def test_hostile_files_get_a_sentence_never_exit_0(tmp_path, text, code, words):
+    proc = run_cli("check", "lif_bptt", hostile(tmp_path, text), "--timeout", "3", timeout=900)
+    out = proc.stdout
+    assert proc.returncode == code, out + proc.stderr
+    assert words in out, out
+    assert "PASSED" not in out and "Traceback" not in out + proc.stderr
+
+
+def test_rtrl_kernel_borrowed(tmp_path):
+    proc = run_cli("check", "rtrl_step", hostile(tmp_path, KERNEL_BORROW))
+    assert proc.returncode == 1 and "BORROWED" in proc.stdout, proc.stdout
+    assert "refsnn.grad.forward.block_sensitivity_step" in proc.stdout
+
+
+def test_time_budget_stops_a_slow_correct_solution(tmp_path):
+    path = filled(tmp_path, "lif_bptt", [("    B, T, N = U.shape\n    theta, alpha",
+                                          "    import time; time.sleep(1)\n    B, T, N = "
+                                          "U.shape\n    theta, alpha")])
+    proc = run_cli("check", "lif_bptt", path, "--budget", "4", timeout=120)
+    assert proc.returncode == 1, proc.stdout
+    assert "time budget of 4 s" in proc.stdout
+
+
+@pytest.mark.parametrize("kind", ["binary", "directory", "missing"])
+def test_files_that_are_not_python(tmp_path, kind):
+    if kind == "binary":
+        target = tmp_path / "image.py"
+        target.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
+    elif kind == "directory":
+        target = tmp_path
+    else:
+        target = tmp_path / "nope.py"
+    proc = run_cli("check", "lif_bptt", str(target))
+    assert proc.returncode == 2, proc.stdout
+    assert proc.stdout.strip().splitlines()[1].startswith("ERROR: ")
+    assert "Traceback" not in proc.stdout + proc.stderr
+
+
+# ---------------------------------------------------------------------- the classroom commands
+def test_stub_is_not_implemented(tmp_path):
+    for name in EXERCISES:
+        proc = run_cli("check", name)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "NOT IMPLEMENTED YET" in proc.stdout and core.START in proc.stdout
+        assert "#  sizes" not in proc.stdout  # no half table
+
+
+def test_list_show_start(tmp_path):
+    proc = run_cli("list")
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and [l.split()[0] for l in lines] == list(EXERCISES)
+    proc = run_cli("show", "rtrl_step")
+    assert proc.returncode == 0 and "dI_k[n+1]" in proc.stdout
+    proc = run_cli("start", "lif_bptt", str(tmp_path / "hw"))
+    copy = tmp_path / "hw" / "lif_bptt.py"
+    assert proc.returncode == 0 and copy.read_text() == open(lif_bptt.STUB).read()
+    assert run_cli("start", "lif_bptt", str(tmp_path / "hw")).returncode == 2  # no overwrite
+    proc = run_cli("check", "nope", "x.py")
+    assert proc.returncode == 2 and "valid names: lif_bptt, rtrl_step" in proc.stderr
+
+
+def test_stubs_teach_theta_in_the_reset():
+    for name in EXERCISES:
+        text = open(EXERCISES[name].STUB, encoding="utf-8").read()
+        assert "- theta S[n]" in text and "I[n] - S[n]" not in text

@@ -183,6 +183,10 @@ class Grading:
             self.verdict(result)
         except Stop as stop:
             self.stopped(result, stop)
+        except Exception:  # noqa: BLE001 -- the grader's own fault: say so, never exit 0
+            import traceback
+            self.stopped(result, Stop("error", "the grader itself failed (please report "
+                                      "this):\n" + traceback.format_exc()))
         result.seconds = time.perf_counter() - t0
         self.say(f"({result.seconds:.1f} s)")
         result.text = self.out.getvalue()

@@ -47,13 +47,13 @@ NETWORKS = (
     Net("hard", "subtract", True, True, surrogate=("sigmoid", 4.0), B=3),
     Net("hard", "zero", False, False),
     Net("hard", "none", False, True, B=3),
-    Net("soft", "subtract", False, True, sizes=(3, 4, 3, 2), seed=5),
+    Net("soft", "subtract", False, True, sizes=(3, 4, 3, 2), seed=8),
     Net("soft", "subtract", False, True, surrogate=("piecewise_linear", 2.0), threshold=0.5,
         alpha=0.95, beta=0.6, B=3, seed=7),
     Net("hard", "zero", False, True, surrogate=("exponential", 3.0), threshold=1.7,
-        alpha=0.5, beta=0.95, seed=8),
+        alpha=0.5, beta=0.95, seed=8, gain=20.0),
     Net("hard", "subtract", False, True, surrogate=("boxcar", 1.0), threshold=1.7, B=3,
-        seed=9),
+        seed=8),
 )
 
 
@@ -88,8 +88,8 @@ def backward_with(I, U, S, S_in, W, V, params, surrogate, gS_ext, mistake=None):
     """The stub's ``layer_backward`` in NumPy, with one named ``mistake`` (None: correct)."""
     B, T, N = U.shape
     theta = 1.0 if mistake == "theta_one" else params.threshold
-    alpha, beta = (params.beta, params.alpha) if mistake == "swap_leaks" else \
-        (params.alpha, params.beta)
+    alpha, beta = params.alpha, params.beta
+    a, b = (beta, alpha) if mistake == "swap_leaks" else (alpha, beta)  # the two leaks
     x = U if mistake == "fprime_at_U" else U - theta
     if mistake == "no_fprime":
         sg = np.ones_like(U)
@@ -116,8 +116,8 @@ def backward_with(I, U, S, S_in, W, V, params, surrogate, gS_ext, mistake=None):
         gS = gS_ext[:, n] + dU_dS[:, n] * gU[:, n + 1]
         if V is not None and mistake != "no_V_term":
             gS = gS + gI[:, n + 1] @ (V.T if mistake == "V_transposed" else V)
-        gU[:, n] = sg[:, n] * gS + beta * keep[:, n] * gU[:, n + 1]
-        gI[:, n] = alpha * gI[:, n + 1] + keep[:, n] * gU[:, n + 1]
+        gU[:, n] = sg[:, n] * gS + b * keep[:, n] * gU[:, n + 1]
+        gI[:, n] = a * gI[:, n + 1] + keep[:, n] * gU[:, n + 1]
     lag = 0 if mistake == "dW_no_delay" else 1
     dW = np.einsum("bni,bnj->ij", gI[:, lag:T - 1 + lag], S_in[:, :T - 1])
     dV = None if V is None else np.einsum("bni,bnj->ij", gI[:, lag:T - 1 + lag], S[:, :T - 1])

@@ -65,6 +65,8 @@ class Net:
         rates = 0.2 + 0.2 * rng.random((self.B, 1, self.sizes[0]))  # unequal samples
         x = (rng.random((self.B, self.T, self.sizes[0])) < rates).astype(float)
         readout = net.simulate(x, spike=self.spike).readout
+        if not np.abs(readout).max() > 0:
+            raise ValueError(f"grading network {self.summary()} has a silent readout")
         net.W[-1] *= 1.0 / np.abs(readout).max()
         return net, x, rng.normal(size=readout.shape)
 

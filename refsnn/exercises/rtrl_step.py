@@ -49,13 +49,13 @@ NETWORKS = (
     Net("hard", "none", False, False, surrogate=("sigmoid", 4.0), B=3),
     Net("soft", "subtract", False, False),
     Net("soft", "zero", False, True, B=3),
-    Net("hard", "subtract", False, True, sizes=(3, 4, 3, 2), seed=5),
+    Net("hard", "subtract", False, True, sizes=(3, 4, 3, 2), seed=8),
     Net("hard", "subtract", False, True, surrogate=("piecewise_linear", 2.0), threshold=0.5,
         alpha=0.95, beta=0.6, B=3, seed=7),
     Net("hard", "zero", False, True, surrogate=("exponential", 3.0), threshold=1.7,
-        alpha=0.5, beta=0.95, seed=8),
+        alpha=0.5, beta=0.95, seed=8, gain=20.0),
     Net("hard", "subtract", False, True, surrogate=("boxcar", 1.0), threshold=1.7, B=3,
-        seed=9),
+        seed=8),
     Net("soft", "zero", False, True, surrogate=("sigmoid", 4.0), threshold=0.5, seed=10),
 )
 
@@ -129,8 +129,8 @@ def check(grad_fn, cfg, net, x, target):
 def step_with(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None, mistake=None):
     """The stub's ``rtrl_step`` in NumPy, with one named ``mistake`` (None: correct)."""
     theta = 1.0 if mistake == "theta_one" else params.threshold
-    alpha, beta = (params.beta, params.alpha) if mistake == "swap_leaks" else \
-        (params.alpha, params.beta)
+    alpha, beta = params.alpha, params.beta
+    a, b = (beta, alpha) if mistake == "swap_leaks" else (alpha, beta)  # the two leaks
     x = U if mistake == "fprime_at_U" else U - theta
     if mistake == "no_fprime":
         sp = np.ones_like(U)
@@ -139,7 +139,7 @@ def step_with(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None, mist
     else:
         sp = surrogate.derivative(x)
     ds = sp[:, None, None, :] * dU
-    dI_next = alpha * dI + (0.0 if mistake == "no_dS_in" else dS_in @ W.T)
+    dI_next = a * dI + (0.0 if mistake == "no_dS_in" else dS_in @ W.T)
     if V is not None and mistake != "no_V_term":
         dI_next = dI_next + ds @ (V if mistake == "V_transposed" else V.T)
     if source is not None:
@@ -148,7 +148,7 @@ def step_with(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None, mist
         else:
             for i in range(dI.shape[1]):
                 dI_next[:, i, :, i] += source
-    dU_next = beta * dU + (dI_next if mistake == "delay" else dI)
+    dU_next = b * dU + (dI_next if mistake == "delay" else dI)
     detached = {"no_reset_term": True, "reset_when_detached": False}.get(mistake,
                                                                          params.detach_reset)
     sign = -1.0 if mistake == "reset_sign" else 1.0
