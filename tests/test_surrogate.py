@@ -77,3 +77,19 @@ def test_bad_input():
     with pytest.raises(ValueError, match="finite"):
         Surrogate().derivative(np.array([np.nan]))
     assert as_surrogate(("boxcar", 2)) == Surrogate("boxcar", 2.0)
+
+
+@pytest.mark.parametrize("scale", [np.int64(10), np.int32(3), np.uint8(7), np.float32(2.5),
+                                   np.float64(40.0), np.float16(0.5), 10, 2.5])
+def test_numpy_scalar_scales_are_accepted(scale):
+    sg = Surrogate("superspike", scale)
+    assert type(sg.scale) is float and sg.scale == float(scale)
+    assert sg == Surrogate("superspike", float(scale))
+    assert as_surrogate(("sigmoid", scale)).scale == float(scale)
+
+
+@pytest.mark.parametrize("scale", [True, np.bool_(True), "10", None, np.array([10.0]),
+                                   1 + 0j, np.complex128(10)])
+def test_non_real_scales_are_refused(scale):
+    with pytest.raises(TypeError, match="surrogate scale must be a real number"):
+        Surrogate("superspike", scale)
