@@ -72,10 +72,7 @@ def numerical_gradient(f, x, indices=None, eps=1e-5, method="central4", max_halv
     """
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise TypeError("x must be a float64 ndarray (finite differences need double precision)")
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be finite and > 0, got {eps}")
-    if method not in ("central2", "central4", "ridders"):
-        raise ValueError(f"method must be 'central2', 'central4' or 'ridders', got {method!r}")
+    _check_fd_args(eps, method, max_halvings)
     if indices is None:
         indices = list(np.ndindex(x.shape))
     reach = 2.0 if method == "central4" else 1.0  # farthest stencil point, in units of h
@@ -105,6 +102,48 @@ def numerical_gradient(f, x, indices=None, eps=1e-5, method="central4", max_halv
         finally:
             x[idx] = old
     return out
+
+
+METHODS = ("central2", "central4", "ridders")
+
+
+def _positive(name, v):
+    """``v`` must be a finite real scalar > 0 (Python or NumPy int or float, not bool)."""
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+    if not (np.isfinite(v) and v > 0):
+        raise ValueError(f"{name} must be finite and > 0, got {v}")
+
+
+def _check_fd_args(eps, method, max_halvings=12):
+    """The finite-difference arguments of :func:`numerical_gradient` (and check_network)."""
+    _positive("eps", eps)
+    if not isinstance(method, str) or method not in METHODS:
+        raise ValueError(f"method must be 'central2', 'central4' or 'ridders', got {method!r}")
+    if not isinstance(max_halvings, (int, np.integer)) or isinstance(max_halvings, bool) \
+            or max_halvings < 0:
+        raise ValueError(f"max_halvings must be an int >= 0, got {max_halvings!r}")
+
+
+def as_precision(precision):
+    """The NumPy float type of an oracle ``precision``, or a TypeError/ValueError saying why.
+
+    A difference quotient in a type of unit roundoff ``u`` has a cancellation error ~``u |L| /
+    h``: with the oracle's steps (down to ~1e-8) only float64 and longdouble can resolve the
+    1e-6 contract. Integer, complex, float16 and float32 precisions are refused.
+    """
+    try:
+        dt = np.dtype(precision)
+    except TypeError:
+        dt = np.dtype(object)
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"precision must be a float type (numpy.longdouble or numpy.float64), "
+                        f"got {precision!r}")
+    if np.finfo(dt).eps > np.finfo(np.float64).eps:
+        raise ValueError(f"precision {dt.name} is too coarse for a gradient check: its roundoff "
+                         f"({np.finfo(dt).eps / 2:.0e}) swamps the {FD_TOL:.0e} contract; use "
+                         "numpy.longdouble (default) or numpy.float64")
+    return dt.type
 
 
 def _smooth_step(evaluate, x0, h, reach, max_halvings):
@@ -271,6 +310,7 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
         Entries checked per parameter (default all).
     eps, method : initial finite-difference step and method (see :func:`numerical_gradient`).
     precision : numpy float type
+        At least as precise as float64 (others are refused, :func:`as_precision`).
         Precision of the oracle's forward pass, the independent NumPy simulator
         :func:`refsnn.reference.simulate`. The default ``numpy.longdouble`` (extended precision
         on x86-64) has a unit roundoff 2000 times smaller than float64, so cancellation in
@@ -281,6 +321,10 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
         Pass if every checked entry has relative error below ``tol``.
     rng : Generator or int
         For the choice of sampled entries.
+    binary_input : bool
+        Passed to ``net.simulate``.
+
+    Every argument is checked before the forward pass runs (TypeError / ValueError naming it).
 
     Returns
     -------
@@ -288,11 +332,36 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     """
     from . import reference
     from .grad.bptt import bptt
+    from .network import Network, as_rng, validate_input
 
+    if not isinstance(net, Network):  # every argument is checked before anything runs
+        raise TypeError(f"net must be a refsnn Network, got {type(net).__name__}")
+    net.require_float64("check_network")
+    if not callable(loss):
+        raise TypeError(f"loss must be a callable (readout, target) -> (value, d_readout), got "
+                        f"{type(loss).__name__}")
+    if grad_fn is not None and not callable(grad_fn):
+        raise TypeError(f"grad_fn must be None or a callable (net, trace, d_readout) -> Grads, "
+                        f"got {type(grad_fn).__name__}")
+    if not isinstance(spike, str) or spike not in ("hard", "soft"):
+        raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
+    if n_samples is not None:
+        if not isinstance(n_samples, (int, np.integer)) or isinstance(n_samples, bool):
+            raise TypeError(f"n_samples must be None or an int, got {type(n_samples).__name__}")
+        if n_samples < 1:
+            raise ValueError(f"n_samples must be >= 1 (or None for every entry), got {n_samples}")
+    _check_fd_args(eps, method)
+    _positive("tol", tol)
+    if not isinstance(binary_input, (bool, np.bool_)):
+        raise TypeError(f"binary_input must be True or False, got {binary_input!r}")
+    precision = as_precision(precision)
+    rng = as_rng(rng)
+    binary_input = bool(binary_input)
+    x = validate_input(x, net.sizes[0], binary=binary_input)
+    # a target the loss refuses is refused before the simulation: try it on a zero readout
+    loss(np.zeros(x.shape[:2] + (net.sizes[-1],)), target)
     if grad_fn is None:
         grad_fn = bptt
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
-    net.require_float64("check_network")
     trace = net.simulate(x, spike=spike, binary_input=binary_input)
     _, d_readout = loss(trace.readout, target)
     grads = grad_fn(net, trace, d_readout)

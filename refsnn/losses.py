@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import numpy as np
 
+from .network import as_real_array
 
-def _check_readout(readout):
-    r = np.asarray(readout)
-    if r.ndim != 3:
-        raise ValueError(f"readout must have shape (batch, time, n_out), got {r.shape}")
+
+def _check_readout(readout, name="readout", axes=("batch", "time", "n_out")):
+    """``readout`` as a real, finite array of ``len(axes)`` axes, none of them empty."""
+    r = as_real_array(readout, name)  # complex, object and str arrays are a TypeError
+    if r.ndim != len(axes):
+        raise ValueError(f"{name} must have shape ({', '.join(axes)}), got {r.shape}")
+    if min(r.shape) < 1:
+        raise ValueError(f"{name} must have at least one entry along each of "
+                         f"({', '.join(axes)}), got shape {r.shape}")
     if not np.issubdtype(r.dtype, np.floating):  # keep float32/64/longdouble as given
         r = r.astype(np.float64)
     if not np.all(np.isfinite(r)):
-        raise ValueError("readout contains NaN or inf")
+        raise ValueError(f"{name} contains NaN or inf")
     return r
 
 
-def _check_labels(labels, readout):
+def _check_labels(labels, B, K):
+    """Integer class labels ``(B,)`` in ``[0, K)`` (integral floats are accepted)."""
     y = np.asarray(labels)
-    B, _, K = readout.shape
     if y.shape != (B,):
         raise ValueError(f"labels must have shape ({B},), got {y.shape}")
     if not np.issubdtype(y.dtype, np.integer):
@@ -43,6 +49,8 @@ def _check_labels(labels, readout):
 
 def softmax_ce(z, labels):
     """Mean cross-entropy of logits ``z`` ``(B, K)`` and its gradient ``(p - onehot) / B``."""
+    z = _check_readout(z, "z", ("batch", "n_out"))
+    labels = _check_labels(labels, *z.shape)
     z_shift = z - z.max(axis=1, keepdims=True)  # stable log-sum-exp
     log_p = z_shift - np.log(np.exp(z_shift).sum(axis=1, keepdims=True))
     B = z.shape[0]
@@ -75,7 +83,7 @@ def max_over_time_ce(readout, labels):
     such entries). :func:`sum_over_time_ce` has neither problem.
     """
     r = _check_readout(readout)
-    y = _check_labels(labels, r)
+    y = _check_labels(labels, r.shape[0], r.shape[2])
     n_star = r.argmax(axis=1)  # (B, K), first maximum
     z = np.take_along_axis(r, n_star[:, None, :], axis=1)[:, 0, :]
     value, dz = softmax_ce(z, y)
@@ -96,15 +104,17 @@ max_over_time_ce.pieces = _argmax_over_time
 def sum_over_time_ce(readout, labels):
     """Cross-entropy on the time-summed readout; returns ``(value, d_readout (B, T, K))``."""
     r = _check_readout(readout)
-    y = _check_labels(labels, r)
-    value, dz = softmax_ce(r.sum(axis=1), y)
+    y = _check_labels(labels, r.shape[0], r.shape[2])
+    with np.errstate(over="ignore"):  # an overflowing sum is refused by softmax_ce
+        z = r.sum(axis=1)
+    value, dz = softmax_ce(z, y)
     return value, np.repeat(dz[:, None, :], r.shape[1], axis=1)
 
 
 def mse(readout, target):
     """Mean squared error to a target readout trace ``target`` of the readout's shape."""
     r = _check_readout(readout)
-    t = np.asarray(target, dtype=r.dtype)
+    t = as_real_array(target, "target").astype(r.dtype, copy=False)
     if t.shape != r.shape:
         raise ValueError(f"target must have the readout's shape {r.shape}, got {t.shape}")
     if not np.all(np.isfinite(t)):

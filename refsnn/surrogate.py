@@ -137,7 +137,8 @@ class Surrogate:
     name : str
         One of :data:`SURROGATES`.
     scale : float
-        Steepness, ``> 0``. Larger values give a narrower derivative around threshold.
+        Steepness, ``> 0`` (a Python or NumPy int or float, not a bool). Larger values give a
+        narrower derivative around threshold.
     """
 
     name: str = "superspike"
@@ -146,8 +147,10 @@ class Surrogate:
     def __post_init__(self):
         if not isinstance(self.name, str) or self.name not in SURROGATES:
             raise ValueError(f"surrogate name must be one of {SURROGATES}, got {self.name!r}")
-        if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float, np.floating)):
-            raise TypeError(f"surrogate scale must be a number, got {type(self.scale).__name__}")
+        if isinstance(self.scale, (bool, np.bool_)) or not isinstance(
+                self.scale, (int, float, np.integer, np.floating)):  # NumPy scalars too
+            raise TypeError(f"surrogate scale must be a real number, got "
+                            f"{type(self.scale).__name__}")
         if not (np.isfinite(self.scale) and self.scale > 0):
             raise ValueError(f"surrogate scale must be finite and > 0, got {self.scale}")
         object.__setattr__(self, "scale", float(self.scale))

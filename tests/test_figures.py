@@ -69,6 +69,39 @@ def test_cli_help_and_unknown_name(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("where", ["a file", "below a file"])
+def test_cli_bad_out_is_a_one_line_error(tmp_path, capsys, where):
+    """A bad ``--out`` ends with one line on stderr and exit code 2, before any figure."""
+    from refsnn.figures.__main__ import main
+    f = tmp_path / "file"
+    f.write_text("x")
+    out = f if where == "a file" else f / "sub"
+    with pytest.raises(SystemExit) as exc:
+        main(["surrogates", "--quick", "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--out" in err and str(out) in err, err
+    assert ("not a directory" if where == "a file" else "cannot be created") in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_cli_bad_out_has_no_traceback(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("x")
+    r = subprocess.run([sys.executable, "-m", "refsnn.figures", "lif_dynamics", "--out",
+                        str(f)], capture_output=True, text=True, env=ENV)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.startswith("python -m refsnn.figures: error: --out"), r.stderr
+
+
+def test_cli_creates_a_missing_out_dir(tmp_path, capsys):
+    from refsnn.figures.__main__ import main
+    out = tmp_path / "a" / "b"
+    assert main(["surrogates", "--quick", "--out", str(out)]) == 0
+    assert (out / "surrogates.png").stat().st_size > 0
+
+
 def test_cli_writes_named_figure(tmp_path):
     r = subprocess.run([sys.executable, "-m", "refsnn.figures", "surrogates", "--quick",
                         "--out", str(tmp_path)], capture_output=True, text=True, env=ENV)

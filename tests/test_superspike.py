@@ -19,7 +19,7 @@
 import numpy as np
 import pytest
 
-from refsnn import LIFParams, Network, bptt, gradcheck, rtrl
+from refsnn import LIFParams, Network, bptt, gradcheck, reference, rtrl
 from refsnn.grad.superspike import (cosine, random_feedback, superspike, van_rossum,
                                     van_rossum_filter)
 from refsnn.optim import Adam
@@ -39,12 +39,33 @@ def _single_layer(reset, detach, spike="hard", N=4, n_in=20, T=60, B=2, seed=1,
 
 
 # ---------------------------------------------------------------------------- van Rossum
+def _van_rossum_ext(S, S_target, alpha, beta):
+    """The finite-difference oracle's loss: ``1/2 sum v^2``, ``v[n+1] = beta v[n] + a[n]``,
+    ``a[n+1] = alpha a[n] + (S - S*)[n]``, written out again in extended precision
+    (``numpy.longdouble``), sharing no code with the library's filter."""
+    d = np.asarray(S, dtype=np.longdouble) - np.asarray(S_target, dtype=np.longdouble)
+    alpha, beta = np.longdouble(alpha), np.longdouble(beta)
+    a = v = np.zeros(d.shape[::2], dtype=np.longdouble)
+    total = np.longdouble(0)
+    for n in range(d.shape[1]):
+        total += np.sum(v * v)
+        v, a = beta * v + a, alpha * a + d[:, n]
+    return total / 2
+
+
+def _oracle_gradient(f, x):
+    """Ridders' extrapolation of central differences of an extended-precision ``f`` (the
+    oracle of refsnn.gradcheck.check_network): no fixed step's float64 roundoff enters."""
+    return gradcheck.numerical_gradient(f, x, eps=1e-2, method="ridders")
+
+
 def test_van_rossum_gradient_matches_finite_differences():
     rng = np.random.default_rng(0)
     S = rng.random((2, 30, 3))  # real-valued: the loss is quadratic in S_out
     St = (rng.random((2, 30, 3)) < 0.2).astype(float)
     value, grad = van_rossum(S, St, 0.7, 0.85)
-    num = gradcheck.numerical_gradient(lambda: van_rossum(S, St, 0.7, 0.85)[0], S, eps=1e-3)
+    assert value == pytest.approx(float(_van_rossum_ext(S, St, 0.7, 0.85)), rel=1e-14)
+    num = _oracle_gradient(lambda: _van_rossum_ext(S, St, 0.7, 0.85), S)
     err = gradcheck.max_rel_error(grad.ravel(), num)
     print(f"van Rossum gradient vs FD: max rel error {err:.2e}")
     assert err < 1e-8
@@ -105,18 +126,21 @@ def test_reset_none_keep_reset_is_irrelevant():
 @pytest.mark.parametrize("reset", RESETS)
 def test_soft_model_with_its_own_kernel_matches_finite_differences(reset):
     """Kernel (alpha_v, beta_v) != neurons' (no readout adapter): keep_reset=True is the true
-    gradient of the smooth model (sigmoid surrogate: no kinks). A moderate gain keeps U (and
-    the loss) O(1-10): without a reset U grows unboundedly and float64 finite differences of a
-    large loss lose the small entries to cancellation."""
+    gradient of the smooth model (sigmoid surrogate: no kinks), against the extended-precision
+    oracle (refsnn.reference forward, van Rossum loss in longdouble, Ridders). A moderate gain
+    keeps U (and the loss) O(1-10): without a reset U grows unboundedly."""
     net, x, St = _single_layer(reset, detach=False, spike="soft", N=3, n_in=6, T=30,
                                surrogate=("sigmoid", 5.0), gain=5.0)
     av, bv = 0.6, 0.95
     _, g = superspike(net, x, St, keep_reset=True, spike="soft", alpha_vr=av, beta_vr=bv)
 
     def f():
-        return van_rossum(net.simulate(x, spike="soft").S[0], St, av, bv)[0]
+        S = reference.simulate(net, x, spike="soft", dtype=np.longdouble).S[0]
+        return _van_rossum_ext(S, St, av, bv)
 
-    num = gradcheck.numerical_gradient(f, net.W[0], eps=1e-4)
+    assert float(f()) == pytest.approx(van_rossum(net.simulate(x, spike="soft").S[0], St, av,
+                                                  bv)[0], rel=1e-12)
+    num = _oracle_gradient(f, net.W[0])
     err = gradcheck.max_rel_error(g.W[0].ravel(), num)
     print(f"reset={reset}: soft SuperSpike (keep_reset) vs FD, max rel error {err:.1e}")
     assert err < gradcheck.FD_TOL

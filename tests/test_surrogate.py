@@ -7,6 +7,13 @@ import pytest
 from refsnn.surrogate import SURROGATES, Surrogate, as_surrogate, heaviside_array
 
 
+#: bound on |F'''| between the kinks (F' as in the module table): superspike 6 s^2 (1+s|x|)^-4,
+#: sigmoid s^3 max|logistic'''| = s^3/8, exponential s^2 exp(-s|x|); 0 where F' is linear
+F3_MAX = {"superspike": lambda s: 6 * s * s, "sigmoid": lambda s: s ** 3 / 8,
+          "piecewise_linear": lambda s: 0.0, "exponential": lambda s: s * s,
+          "boxcar": lambda s: 0.0}
+
+
 @pytest.mark.parametrize("name", SURROGATES)
 @pytest.mark.parametrize("scale", [0.5, 5.0, 40.0])
 def test_derivative_is_derivative_of_primitive(name, scale):
@@ -19,7 +26,22 @@ def test_derivative_is_derivative_of_primitive(name, scale):
     if kinks.size:
         x = x[np.min(np.abs(x[:, None] - kinks[None, :]), axis=1) > 10 * h]
     num = (sg.primitive(x + h) - sg.primitive(x - h)) / (2 * h)
-    np.testing.assert_allclose(num, sg.derivative(x), rtol=1e-6, atol=1e-7)
+    d = sg.derivative(x)
+    # Error of this float64 central difference from the step and the precision alone (u the
+    # unit roundoff: the bound holds on any IEEE-754 machine):
+    #   truncation  h^2 max|F'''| / 6                      (Taylor; F smooth on the stencil)
+    #   roundoff    2 c u M / (2h), M >= every |term| of F  (each F(x +- h) is off by <= c u M;
+    #               M = 1 for the sigmoid, 2/scale for the others; c = 8 ulps, generously)
+    #   step        |F'| u (|x| + h) / h                    (x +- h is rounded before F sees it)
+    # With h = 1e-7/scale: truncation <= 1e-14 max(1, scale/48), roundoff <= 8.8e-9 M scale,
+    # step 3.3e-9 |F'|: at most 0.2 of the tolerance 1e-7 + 1e-6 |F'| at every point (asserted).
+    u = np.finfo(np.float64).eps / 2
+    M = 1.0 if name == "sigmoid" else 2.0 / scale
+    bound = h * h * F3_MAX[name](scale) / 6 + 8 * u * M / h + np.abs(d) * u * (np.abs(x) + h) / h
+    tol = 1e-7 + 1e-6 * np.abs(d)
+    assert np.all(bound < 0.2 * tol), "this step cannot resolve the tolerance in float64"
+    err = np.abs(num - d)
+    assert np.all(err <= bound), f"max error / derived bound {np.max(err / bound):.2f}"
 
 
 @pytest.mark.parametrize("name", SURROGATES)
@@ -77,3 +99,19 @@ def test_bad_input():
     with pytest.raises(ValueError, match="finite"):
         Surrogate().derivative(np.array([np.nan]))
     assert as_surrogate(("boxcar", 2)) == Surrogate("boxcar", 2.0)
+
+
+@pytest.mark.parametrize("scale", [np.int64(10), np.int32(3), np.uint8(7), np.float32(2.5),
+                                   np.float64(40.0), np.float16(0.5), 10, 2.5])
+def test_numpy_scalar_scales_are_accepted(scale):
+    sg = Surrogate("superspike", scale)
+    assert type(sg.scale) is float and sg.scale == float(scale)
+    assert sg == Surrogate("superspike", float(scale))
+    assert as_surrogate(("sigmoid", scale)).scale == float(scale)
+
+
+@pytest.mark.parametrize("scale", [True, np.bool_(True), "10", None, np.array([10.0]),
+                                   1 + 0j, np.complex128(10)])
+def test_non_real_scales_are_refused(scale):
+    with pytest.raises(TypeError, match="surrogate scale must be a real number"):
+        Surrogate("superspike", scale)

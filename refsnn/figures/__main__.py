@@ -1,10 +1,28 @@
-"""``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``: write the paper figures."""
+"""``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``: write the paper figures.
+
+A bad ``--out`` (an existing file, a directory that cannot be created or written) is a
+one-line error with exit code 2, as for any other bad argument, before any figure is drawn.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import FIGURES, make_all
+
+
+def out_dir_problem(out):
+    """Why ``out`` cannot receive figures (creating it if missing), or None if it can."""
+    if os.path.exists(out) and not os.path.isdir(out):
+        return "exists and is not a directory"
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        return f"cannot be created ({exc.strerror or exc})"
+    if not os.access(out, os.W_OK | os.X_OK):
+        return "is not writable"
+    return None
 
 
 def main(argv=None):
@@ -23,7 +41,13 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown figure(s): {', '.join(unknown)}; "
                      f"valid names: {', '.join(FIGURES)}")  # exits with code 2
-    make_all(args.out, names=args.names or None, quick=args.quick)
+    problem = out_dir_problem(args.out)
+    if problem:
+        parser.exit(2, f"{parser.prog}: error: --out {args.out!r} {problem}\n")
+    try:
+        make_all(args.out, names=args.names or None, quick=args.quick)
+    except OSError as exc:  # e.g. the disk filled up while writing
+        parser.exit(1, f"{parser.prog}: error: writing to --out {args.out!r} failed: {exc}\n")
     return 0
 
 
