@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numba
 import numpy as np
 
+from .checks import check_bool, check_real, check_unit_interval
 from .surrogate import derivative, heaviside, primitive
 
 RESETS = ("subtract", "zero", "none")
@@ -31,13 +32,6 @@ RESET_SUBTRACT, RESET_ZERO, RESET_NONE = range(3)
 
 SPIKES = ("hard", "soft", "none")
 SPIKE_HARD, SPIKE_SOFT, SPIKE_NONE = range(3)
-
-
-def _check_unit_interval(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and 0.0 < value < 1.0):
-        raise ValueError(f"{name} must lie in the open interval (0, 1), got {value}")
 
 
 @dataclass(frozen=True)
@@ -66,35 +60,37 @@ class LIFParams:
     detach_reset: bool = False
 
     def __post_init__(self):
-        _check_unit_interval("alpha", self.alpha)
-        _check_unit_interval("beta", self.beta)
-        th = self.threshold
-        if isinstance(th, bool) or not isinstance(th, (int, float, np.floating, np.integer)):
-            raise TypeError(f"threshold must be a real number, got {type(th).__name__}")
-        if not (np.isfinite(th) and th > 0):
-            raise ValueError(f"threshold must be finite and > 0, got {th}")
-        if self.reset not in RESETS:
+        object.__setattr__(self, "alpha", check_unit_interval("alpha", self.alpha))
+        object.__setattr__(self, "beta", check_unit_interval("beta", self.beta))
+        object.__setattr__(self, "threshold",
+                           check_real("threshold", self.threshold, 0.0, low_open=True))
+        if not isinstance(self.reset, str) or self.reset not in RESETS:
             raise ValueError(f"reset must be one of {RESETS}, got {self.reset!r}")
-        if not isinstance(self.detach_reset, (bool, np.bool_)):
-            raise TypeError(f"detach_reset must be a bool, got {type(self.detach_reset).__name__}")
-        object.__setattr__(self, "alpha", float(self.alpha))
-        object.__setattr__(self, "beta", float(self.beta))
-        object.__setattr__(self, "threshold", float(th))
-        object.__setattr__(self, "detach_reset", bool(self.detach_reset))
+        object.__setattr__(self, "detach_reset", check_bool("detach_reset", self.detach_reset))
 
     @classmethod
     def from_taus(cls, dt, tau_syn, tau_mem, **kwargs):
         """Build from time constants: ``alpha = exp(-dt/tau_syn)``, ``beta = exp(-dt/tau_mem)``.
 
-        ``dt``, ``tau_syn`` and ``tau_mem`` are in the same unit (e.g. seconds) and must be > 0.
-        Other keyword arguments (``threshold``, ``reset``, ``detach_reset``) pass through.
+        ``dt``, ``tau_syn`` and ``tau_mem`` are in the same unit (e.g. seconds) and must be > 0,
+        and each decay must be representable in (0, 1): a time constant so large against
+        ``dt`` that ``exp(-dt/tau)`` rounds to 1, or so small that it underflows to 0, is
+        refused, naming the time constant. Other keyword arguments (``threshold``, ``reset``,
+        ``detach_reset``) pass through.
         """
-        for name, v in (("dt", dt), ("tau_syn", tau_syn), ("tau_mem", tau_mem)):
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
-                raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-            if not (np.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be finite and > 0, got {v}")
-        return cls(alpha=float(np.exp(-dt / tau_syn)), beta=float(np.exp(-dt / tau_mem)), **kwargs)
+        dt = check_real("dt", dt, 0.0, low_open=True)
+        decays = {}
+        for name, tau in (("tau_syn", tau_syn), ("tau_mem", tau_mem)):
+            tau = check_real(name, tau, 0.0, low_open=True)
+            decay = float(np.exp(-dt / tau))
+            if decay >= 1.0:
+                raise ValueError(f"{name} = {tau:g} is too large for dt = {dt:g}: "
+                                 f"exp(-dt/{name}) rounds to 1 (no decay)")
+            if decay <= 0.0:
+                raise ValueError(f"{name} = {tau:g} is too small for dt = {dt:g}: "
+                                 f"exp(-dt/{name}) underflows to 0")
+            decays[name] = decay
+        return cls(alpha=decays["tau_syn"], beta=decays["tau_mem"], **kwargs)
 
     def replace(self, **changes) -> "LIFParams":
         """A copy with some fields changed (validated again)."""

@@ -12,12 +12,13 @@ is a leaky integrator without spikes:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import events as ev
 from . import lif
+from .checks import FLOATS, as_float_dtype, as_real_array, as_rng, check_real
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
 
@@ -56,46 +57,6 @@ class Trace:
     def spikes(self):
         """Alias for ``S``: the hidden spike trains, one ``(B, T, N_l)`` array per layer."""
         return self.S
-
-
-def as_rng(rng, name="rng"):
-    """A ``numpy.random.Generator`` from a Generator or an int seed (DESIGN §3).
-
-    ``None`` is refused: figures, tests and training runs must be reproducible.
-    """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    raise TypeError(f"{name} must be a numpy Generator or an int seed, got {type(rng).__name__}")
-
-
-FLOATS = (np.float64, np.float32)
-
-
-def as_float_dtype(dtype):
-    """``numpy.float64`` or ``numpy.float32`` from a dtype-like; ValueError for anything else."""
-    try:
-        dt = np.dtype(dtype).type
-    except TypeError:
-        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
-    if dt not in FLOATS:
-        raise ValueError(f"dtype must be float64 or float32, got {np.dtype(dt).name}")
-    return dt
-
-
-def as_real_array(x, name):
-    """``x`` as a numpy array of real numbers (bool, integer or float); TypeError otherwise."""
-    if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except Exception as exc:  # pragma: no cover - numpy's own message is fine here
-            raise TypeError(f"{name} must be array-like") from exc
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
-    if np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype {x.dtype}")
-    return x
 
 
 def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):
@@ -201,10 +162,9 @@ class Network:
         recurrent = list(recurrent)
         if len(recurrent) != n_hidden:
             raise ValueError(f"recurrent must be a bool or one bool per hidden layer ({n_hidden})")
-        for g, name in ((gain, "gain"), (recurrent_gain, "recurrent_gain")):
-            if g is not None and not (np.isfinite(g) and g >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {g}")
-        rec_gain = gain if recurrent_gain is None else recurrent_gain
+        gain = check_real("gain", gain, 0.0)
+        rec_gain = gain if recurrent_gain is None else check_real("recurrent_gain",
+                                                                  recurrent_gain, 0.0)
         rng = as_rng(rng)
         scale = 1.0 - params.beta
         W = [rng.normal(0.0, gain * scale / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))

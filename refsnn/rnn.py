@@ -48,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .grad.bptt import Grads
-from .network import as_real_array
+from .checks import as_finite_array, as_real_array, as_rng, check_real
 from .surrogate import Surrogate, as_surrogate
 
 #: accepted activation names
@@ -62,14 +62,6 @@ PRINTED_EQ12 = frozenset({"weight_index", "source"})
 
 
 # ---------------------------------------------------------------------------- validation
-def _rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
-
-
 def _check_sigma(sigma):
     if not isinstance(sigma, str):
         raise TypeError(f"sigma must be a string, one of {SIGMAS}, got {type(sigma).__name__}")
@@ -85,22 +77,6 @@ def _as_matrix(w, name):
     if arr.ndim != 2:
         raise ValueError(f"{name} must be a 2-D array (post, pre), got shape {arr.shape}")
     return np.array(arr, dtype=np.float64, order="C")  # a private copy
-
-
-def _as_array3(x, shape, name):
-    """``x`` as C-contiguous float64 of exactly ``shape`` (``None`` entries: any size >= 1)."""
-    arr = as_real_array(x, name)
-    want = "(batch, time, neurons)" if shape[0] is None else str(tuple(shape))
-    if arr.ndim != 3:
-        raise ValueError(f"{name} must have shape {want}, got shape {arr.shape}")
-    for got, exp in zip(arr.shape, shape):
-        if (exp is None and got < 1) or (exp is not None and got != exp):
-            raise ValueError(f"{name} must have shape {want} with every entry >= 1, "
-                             f"got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return arr
 
 
 # ---------------------------------------------------------------------------- the model
@@ -171,12 +147,7 @@ class RNN:
         object.__setattr__(self, "V", V)
         object.__setattr__(self, "sigma", _check_sigma(self.sigma))
         object.__setattr__(self, "surrogate", as_surrogate(self.surrogate))
-        th = self.threshold
-        if isinstance(th, bool) or not isinstance(th, (int, float, np.integer, np.floating)):
-            raise TypeError(f"threshold must be a real number, got {type(th).__name__}")
-        if not np.isfinite(th):
-            raise ValueError(f"threshold must be finite, got {th}")
-        object.__setattr__(self, "threshold", float(th))
+        object.__setattr__(self, "threshold", check_real("threshold", self.threshold))
         self.check_weights()
 
     # -------------------------------------------------------------- construction
@@ -214,16 +185,10 @@ class RNN:
                 or not all(isinstance(r, (bool, np.bool_)) for r in recurrent):
             raise ValueError(f"recurrent must be a bool or {L} bools (one per layer), "
                              f"got {recurrent!r}")
-        for g, name in ((gain, "gain"), (recurrent_gain, "recurrent_gain")):
-            if g is None and name == "recurrent_gain":
-                continue
-            if isinstance(g, bool) or not isinstance(g, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name} must be a number, got {type(g).__name__}")
-            if not (np.isfinite(g) and g >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {g}")
-        rgain = gain if recurrent_gain is None else recurrent_gain
+        gain = check_real("gain", gain, 0.0)
+        rgain = gain if recurrent_gain is None else check_real("recurrent_gain", recurrent_gain, 0.0)
         _check_sigma(sigma)
-        rng = _rng(rng)
+        rng = as_rng(rng)
         W = [rng.normal(0.0, gain / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
              for l in range(L)]
         V = [rng.normal(0.0, rgain / np.sqrt(sizes[l + 1]), size=(sizes[l + 1], sizes[l + 1]))
@@ -303,7 +268,7 @@ class RNN:
     def forward(self, x) -> RNNTrace:
         """Simulate input ``x`` ``(B, T, N_0)`` and record ``a^l[n], y^l[n]`` of every layer."""
         self.check_weights()
-        x = _as_array3(x, (None, None, self.sizes[0]), "x")
+        x = as_finite_array(x, "x", (None, None, self.sizes[0]))
         B, T, _ = x.shape
         L = self.n_layers
         A = [np.empty((B, T, n)) for n in self.sizes[1:]]
@@ -397,7 +362,7 @@ def _bptt(rnn, trace, dL_dy, printed=frozenset(), last_step=None):
     tests that show each typo is wrong) and the weight sums stopped at ``last_step``."""
     B, T = _check_trace(rnn, trace)
     L = rnn.n_layers
-    dL_dy = _as_array3(dL_dy, (B, T, rnn.sizes[-1]), "dL_dy")
+    dL_dy = as_finite_array(dL_dy, "dL_dy", (B, T, rnn.sizes[-1]))
     printed = frozenset(printed)
     if not printed <= PRINTED_EQ11:
         raise ValueError(f"unknown printed variants {sorted(printed - PRINTED_EQ11)}")
@@ -505,9 +470,9 @@ def _forward(rnn, x, dL_dy, printed=frozenset()):
     if not printed <= PRINTED_EQ12:
         raise ValueError(f"unknown printed variants {sorted(printed - PRINTED_EQ12)}")
     sizes = rnn.sizes
-    x = _as_array3(x, (None, None, sizes[0]), "x")
+    x = as_finite_array(x, "x", (None, None, sizes[0]))
     B, T, _ = x.shape
-    dL_dy = _as_array3(dL_dy, (B, T, sizes[-1]), "dL_dy")
+    dL_dy = as_finite_array(dL_dy, "dL_dy", (B, T, sizes[-1]))
     L = rnn.n_layers
     W, V = rnn.W, rnn.V
     # P[m][l]: dy^{l}/dW^{m} (0-based l, m; entries for l >= m), shape (B, N_m_post, N_m_pre, N_l)

@@ -75,31 +75,12 @@ import numba
 import numpy as np
 
 from ..lif import RESET_NONE, RESET_SUBTRACT, RESET_ZERO, spike_code
-from ..network import Network, as_real_array, as_rng, validate_input
+from ..checks import as_finite_array, as_rng, check_bool, check_unit_interval
+from ..network import Network, validate_input
 from ..surrogate import derivative, heaviside, primitive
 from .bptt import Grads
 
 _SPIKE_HARD = 0  # = refsnn.lif.SPIKE_HARD
-
-
-def _check_decay(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and 0.0 < value < 1.0):
-        raise ValueError(f"{name} must lie in the open interval (0, 1), got {value}")
-    return float(value)
-
-
-def _spike_array(a, name, shape=None):
-    a = as_real_array(a, name)
-    if a.ndim != 3:
-        raise ValueError(f"{name} must have shape (batch, time, neurons), got shape {a.shape}")
-    if shape is not None and a.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return a
 
 
 def van_rossum_filter(S, alpha, beta):
@@ -108,8 +89,8 @@ def van_rossum_filter(S, alpha, beta):
     ``S``: ``(B, T, N)``; returns ``v`` of the same shape, ``v[n+1] = beta v[n] + a[n]``,
     ``a[n+1] = alpha a[n] + S[n]``, ``a[0] = v[0] = 0``.
     """
-    S = _spike_array(S, "S")
-    alpha, beta = _check_decay("alpha", alpha), _check_decay("beta", beta)
+    S = as_finite_array(S, "S", ndim=3)
+    alpha, beta = check_unit_interval("alpha", alpha), check_unit_interval("beta", beta)
     return _filter(S, alpha, beta)
 
 
@@ -140,9 +121,9 @@ def van_rossum(S_out, S_target, alpha, beta):
     grad : ndarray (B, T, N)
         ``dL/dS_out[n] = sum_{m > n} epsilon[m - n] v[m]`` (adjoint recursion, docstring).
     """
-    S_out = _spike_array(S_out, "S_out")
-    S_target = _spike_array(S_target, "S_target", S_out.shape)
-    alpha, beta = _check_decay("alpha", alpha), _check_decay("beta", beta)
+    S_out = as_finite_array(S_out, "S_out", ndim=3)
+    S_target = as_finite_array(S_target, "S_target", S_out.shape)
+    alpha, beta = check_unit_interval("alpha", alpha), check_unit_interval("beta", beta)
     v = _filter(S_out - S_target, alpha, beta)
     value = 0.5 * float(np.sum(v * v))
     B, T, N = v.shape
@@ -270,16 +251,15 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
         raise ValueError("superspike is defined for feed-forward networks: net.V must be all None")
     if spike not in ("hard", "soft"):
         raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
-    if not isinstance(keep_reset, (bool, np.bool_)):
-        raise TypeError(f"keep_reset must be a bool, got {type(keep_reset).__name__}")
+    keep_reset = check_bool("keep_reset", keep_reset)
     p, sg = net.params, net.surrogate
-    a_v = p.alpha if alpha_vr is None else _check_decay("alpha_vr", alpha_vr)
-    b_v = p.beta if beta_vr is None else _check_decay("beta_vr", beta_vr)
+    a_v = p.alpha if alpha_vr is None else check_unit_interval("alpha_vr", alpha_vr)
+    b_v = p.beta if beta_vr is None else check_unit_interval("beta_vr", beta_vr)
     x = validate_input(x, net.sizes[0], binary=binary_input)
     B, T, _ = x.shape
     L = net.n_hidden_layers
     n_out = net.sizes[L]
-    S_target = _spike_array(S_target, "S_target", (B, T, n_out))
+    S_target = as_finite_array(S_target, "S_target", (B, T, n_out))
     if L > 1:
         if feedback is None:
             raise ValueError(f"feedback is required: the network has {L - 1} hidden spiking "
