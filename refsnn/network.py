@@ -12,8 +12,6 @@ is a leaky integrator without spikes:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import events as ev
@@ -21,42 +19,7 @@ from . import lif
 from .checks import FLOATS, as_float_dtype, as_real_array, as_rng, check_real
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
-
-
-@dataclass
-class Trace:
-    """What a forward pass records (DESIGN §3: index ``n`` holds the value at step ``n``).
-
-    Attributes
-    ----------
-    x : ndarray (B, T, N_0)
-        The input spikes ``S^(0)``.
-    I, U, S : list of ndarray (B, T, N_l)
-        Synaptic current, membrane potential and spikes of each hidden layer ``l = 1..L``.
-    readout_I : ndarray (B, T, N_out)
-        Readout synaptic current ``I_o``.
-    readout : ndarray (B, T, N_out)
-        Readout membrane ``U_o`` (what the losses see).
-    spike : str
-        The spike mode of the forward (``"hard"`` or ``"soft"``).
-    x_events : Events or None
-        The event list of ``x`` (:mod:`refsnn.events`) when the forward used it (sparse input);
-        BPTT then accumulates ``dL/dW^(1)`` over the same events.
-    """
-
-    x: np.ndarray
-    I: list
-    U: list
-    S: list
-    readout_I: np.ndarray
-    readout: np.ndarray
-    spike: str = "hard"
-    x_events: ev.Events | None = None
-
-    @property
-    def spikes(self):
-        """Alias for ``S``: the hidden spike trains, one ``(B, T, N_l)`` array per layer."""
-        return self.S
+from .trace import Trace
 
 
 def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):

@@ -8,7 +8,7 @@ Both update a list of float ndarrays **in place** from a same-length list of gra
     opt.step(net.parameters(), bptt(net, trace, d).parameters())
 
 ``params`` and ``grads`` may be plain arrays or ``(name, array)`` pairs as returned by
-:meth:`refsnn.Network.parameters` and :meth:`refsnn.grad.bptt.Grads.parameters` (then the names
+:meth:`refsnn.Network.parameters` and :meth:`refsnn.trace.Grads.parameters` (then the names
 must agree entry by entry); a network or a ``Grads`` itself stands for its ``parameters()``. Optimiser state (momentum buffers, moments) is keyed by *position*
 in the list and created on the first :meth:`step`; later steps must pass arrays of the same
 shapes. :meth:`reset` forgets the state (and Adam's step counter).

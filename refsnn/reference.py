@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import Trace, validate_input
+from .network import validate_input
+from .trace import Trace
 
 
 def surrogate_primitive(name, scale, x):

@@ -18,7 +18,7 @@ zero: ``y^l[-1] = 0`` for every ``l`` *including the input* ``y^0[-1] = x[-1] = 
 Because of the one-step delay of *both* terms, ``x[n]`` first reaches layer ``l`` at step
 ``n + l`` (``a^1[n+1]``, ``a^2[n+2]``, ...), and ``x[T-1]`` influences nothing. Python lists are
 0-based: ``rnn.W[0]`` is ``W^1``, ``rnn.W[l-1]`` is ``W^l``; the gradient names ``"W[0]"``... follow
-:class:`refsnn.grad.bptt.Grads`.
+:class:`refsnn.trace.Grads`.
 
 Activation ``sigma`` (``sigma'`` is what every gradient method uses):
 
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grad.bptt import Grads
+from .trace import Grads
 from .checks import as_finite_array, as_real_array, as_rng, check_real
 from .surrogate import Surrogate, as_surrogate
 

@@ -43,28 +43,15 @@ wrapped for Python callers by :func:`layer_adjoints` and :func:`readout_adjoints
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numba
 import numpy as np
 
 from .. import lif
 from ..lif import RESET_SUBTRACT, RESET_ZERO, add_weighted_rows, spike_grad
-from ..network import _EMPTY
+from ..trace import Grads, check_readout_grad, check_trace
 
-
-@dataclass
-class Grads:
-    """Gradients mirroring a network: ``W[l]`` like ``net.W[l]``, ``V[l]`` like ``net.V[l]``."""
-
-    W: list
-    V: list
-
-    def parameters(self):
-        """``[(name, array), ...]`` in the order of :meth:`refsnn.Network.parameters`."""
-        out = [(f"W[{l}]", w) for l, w in enumerate(self.W)]
-        out += [(f"V[{l}]", v) for l, v in enumerate(self.V) if v is not None]
-        return out
+#: the V of a layer without recurrence (never read: has_V is False)
+_NO_V = np.zeros((0, 0))
 
 
 @numba.njit(cache=True)
@@ -276,7 +263,7 @@ def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="ha
     gU_ext = np.zeros_like(U) if gU_ext is None else np.ascontiguousarray(gU_ext, np.float64)
     layer_backward(np.ascontiguousarray(I, dtype=np.float64), U,
                    np.ascontiguousarray(S, dtype=np.float64),
-                   _EMPTY if V is None else np.ascontiguousarray(V, dtype=np.float64),
+                   _NO_V if V is None else np.ascontiguousarray(V, dtype=np.float64),
                    V is not None, params.alpha, params.beta, params.threshold,
                    lif.RESET_NONE if spike == "none" else params.reset_code,
                    params.detach_reset, lif.spike_code(spike), surrogate.code, surrogate.scale,
@@ -289,59 +276,6 @@ def readout_adjoints(net, trace, d_readout):
     zeros = np.zeros_like(trace.readout, dtype=np.float64)
     return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.params,
                           net.surrogate, zeros, d_readout, spike="none")[0]
-
-
-def check_trace(net, trace):
-    """Raise ValueError unless ``trace`` has every array a network of ``net``'s shape records.
-
-    The kernels read ``x, I, U, S, readout_I, readout`` without bounds checks, so each shape is
-    checked here, before any kernel runs.
-    """
-    net.check_weights()
-    x = np.asarray(trace.x)
-    if x.ndim != 3 or x.shape[2] != net.sizes[0]:
-        raise ValueError(f"trace.x has shape {x.shape}, expected (batch, time, {net.sizes[0]})")
-    B, T, _ = x.shape
-    for name in ("I", "U", "S"):
-        arrs = getattr(trace, name)
-        if len(arrs) != net.n_hidden_layers:
-            raise ValueError(f"trace.{name} has {len(arrs)} hidden layers, network has "
-                             f"{net.n_hidden_layers}")
-        for l, a in enumerate(arrs):
-            if np.shape(a) != (B, T, net.sizes[l + 1]):
-                raise ValueError(f"trace.{name}[{l}] has shape {np.shape(a)}, expected "
-                                 f"{(B, T, net.sizes[l + 1])}")
-    for name in ("x", "readout_I", "readout", "I", "U", "S"):
-        arrs = getattr(trace, name)
-        for a in arrs if isinstance(arrs, list) else [arrs]:
-            if np.asarray(a).dtype != net.dtype:
-                raise ValueError(f"trace.{name} is {np.asarray(a).dtype}, the network is "
-                                 f"{np.dtype(net.dtype).name}: simulate with this network")
-    for name in ("readout_I", "readout"):
-        if np.shape(getattr(trace, name)) != (B, T, net.sizes[-1]):
-            raise ValueError(f"trace.{name} has shape {np.shape(getattr(trace, name))}, "
-                             f"expected {(B, T, net.sizes[-1])}")
-    if trace.spike not in ("hard", "soft"):
-        raise ValueError(f"trace.spike must be 'hard' or 'soft', got {trace.spike!r}")
-    e = trace.x_events
-    if e is not None and (tuple(e.shape) != x.shape or e.ptr.shape != (B * T + 1,)
-                          or e.ptr[0] != 0 or e.ptr[-1] != e.idx.size
-                          or e.idx.size != e.val.size or np.any(np.diff(e.ptr) < 0)
-                          or (e.idx.size and not 0 <= e.idx.min() <= e.idx.max() < x.shape[2])):
-        # the kernels index with these without bounds checks
-        raise ValueError("trace.x_events does not describe trace.x")
-
-
-def check_readout_grad(d_readout, trace, name="d_readout"):
-    """Return ``d_readout`` with ``trace.readout``'s shape and dtype, finite, or raise."""
-    d = np.asarray(d_readout)
-    if d.shape != trace.readout.shape:
-        raise ValueError(f"{name} must have the readout's shape {trace.readout.shape}, "
-                         f"got {d.shape}")
-    d = np.ascontiguousarray(d, dtype=trace.readout.dtype)
-    if not np.all(np.isfinite(d)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return d
 
 
 def bptt(net, trace, d_readout) -> Grads:

@@ -83,8 +83,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..lif import RESET_SUBTRACT, RESET_ZERO
-from ..network import Network, Trace
-from .bptt import Grads, check_readout_grad, check_trace
+from ..network import Network
+from ..trace import Grads, Trace, check_readout_grad, check_trace
 
 
 def _check(net, trace, d_readout):

@@ -91,8 +91,8 @@ import numpy as np
 
 from .. import lif
 from ..lif import RESET_SUBTRACT, RESET_ZERO, membrane_update, spike_fn, spike_grad
-from ..network import Network, Trace, validate_input
-from .bptt import Grads, check_readout_grad, check_trace
+from ..network import Network, validate_input
+from ..trace import Grads, Trace, check_readout_grad, check_trace
 
 #: source-term codes of :func:`sensitivity_step`
 SRC_NONE, SRC_W, SRC_V = range(3)

@@ -78,7 +78,7 @@ from ..lif import RESET_NONE, RESET_SUBTRACT, RESET_ZERO, spike_code
 from ..checks import as_finite_array, as_rng, check_bool, check_unit_interval
 from ..network import Network, validate_input
 from ..surrogate import derivative, heaviside, primitive
-from .bptt import Grads
+from ..trace import Grads
 
 _SPIKE_HARD = 0  # = refsnn.lif.SPIKE_HARD
 
