@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from refsnn import LIFParams, Network, Trace, bptt, losses
-from refsnn.costs import peak_memory, wall_time  # noqa: F401 (peak_memory re-exported)
-
 from . import numpy_baseline, torch_reference
+from .costs import peak_memory, wall_time  # noqa: F401 (peak_memory re-exported)
 
 PARAMS = LIFParams.from_taus(dt=1e-3, tau_syn=5e-3, tau_mem=1e-2, reset="subtract",
                              detach_reset=True)
