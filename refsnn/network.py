@@ -222,9 +222,8 @@ class Network:
         dt = self.dtype
         x, x_events = validate_input(x, self.sizes[0], binary=binary_input, dtype=dt,
                                      return_events=True)  # x_events None for dense input
-        p, sg = self.params, self.surrogate
-        code = lif.spike_code(spike)
-        alpha, beta, theta = dt(p.alpha), dt(p.beta), dt(p.threshold)
+        hidden = lif.neuron(self.params, self.surrogate, spike, dtype=dt)
+        readout_nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)  # no spikes
         B, T, _ = x.shape
         Is, Us, Ss = [], [], []
         for l in range(self.n_hidden_layers + 1):
@@ -239,9 +238,7 @@ class Network:
                               *((events.ptr, events.idx, events.val, True) if events is not None
                                 else (_NO_PTR, _NO_IDX, _EMPTY_1D[dt], False)),
                               self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
-                              alpha, beta, theta,
-                              lif.RESET_NONE if readout else p.reset_code,
-                              lif.SPIKE_NONE if readout else code, sg.code, sg.scale, I, U, S)
+                              readout_nrn if readout else hidden, I, U, S)
             Is.append(I), Us.append(U), Ss.append(S)
         return Trace(x=x, I=Is[:-1], U=Us[:-1], S=Ss[:-1], readout_I=Is[-1], readout=Us[-1],
                      spike=spike, x_events=x_events)
@@ -251,4 +248,3 @@ _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)
 _EMPTY_1D = {t: np.zeros(0, dtype=t) for t in FLOATS}
 _EMPTY_2D = {t: np.zeros((0, 0), dtype=t) for t in FLOATS}
-_EMPTY = _EMPTY_2D[np.float64]

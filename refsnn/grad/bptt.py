@@ -2,7 +2,7 @@ r"""Backpropagation through time for the LIF network, written out by hand.
 
 Adjoints ``gX[n] = dL/dX[n]`` (total derivative of the loss through every later use of
 ``X[n]``) of one layer, computed backwards from ``n = T-1`` with ``gI[T] = gU[T] = 0``.
-With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5) and ``r[n] = 1 - S[n]``:
+With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5):
 
 .. math::
 
@@ -12,15 +12,10 @@ With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5) and ``r[
     gU[n] &= gU_{ext}[n] + s'[n]\, gS[n] + \partial U[n+1]/\partial U[n]\; gU[n+1] \\
     gI[n] &= \alpha\, gI[n+1] + \partial U[n+1]/\partial I[n]\; gU[n+1]
 
-with, per reset mode (Eq. 8 and variants),
-
-=============  ======================  ======================  ==========================
-reset          dU[n+1]/dU[n]            dU[n+1]/dI[n]           dU[n+1]/dS[n]
-=============  ======================  ======================  ==========================
-subtract       beta                     1                       -theta
-zero           beta (1 - S[n])          1 - S[n]                -(beta U[n] + I[n])
-none           beta                     1                       0
-=============  ======================  ======================  ==========================
+with the partial derivatives of Eq. 8 per reset mode from :func:`refsnn.lif.reset_partials`
+(its table: ``beta, 1, -theta`` for the subtractive reset; ``beta (1 - S[n]), 1 - S[n],
+-(beta U[n] + I[n])`` for the zero reset; ``beta, 1, 0`` without reset; the last one 0 when
+``detach_reset``).
 
 The weights enter only through ``I[n+1]`` (Eq. 7), so
 
@@ -47,7 +42,7 @@ import numba
 import numpy as np
 
 from .. import lif
-from ..lif import RESET_SUBTRACT, RESET_ZERO, add_weighted_rows, spike_grad
+from ..lif import add_weighted_rows, reset_partials, spike_grad
 from ..trace import Grads, check_readout_grad, check_trace
 
 #: the V of a layer without recurrence (never read: has_V is False)
@@ -55,31 +50,23 @@ _NO_V = np.zeros((0, 0))
 
 
 @numba.njit(cache=True)
-def adjoint_step(gS, U_n, I_n, S_n, gU_next, gI_next, alpha, beta, theta, reset, detach_reset,
-                 spike, sg_code, sg_scale, gU_n, gI_n):
+def adjoint_step(gS, U_n, I_n, S_n, gU_next, gI_next, nrn, gU_n, gI_n):
     """One step ``n`` of the adjoint recursion (module docstring) for one sample of one layer.
 
     ``gS`` ``(N,)``: the error arriving at ``S[n]`` from the layer above and through ``V``; the
     reset term ``dU[n+1]/dS[n] gU[n+1]`` is added here. ``U_n, I_n, S_n``: the trace at step
-    ``n``. ``gU_next, gI_next``: ``gU[n+1], gI[n+1]`` (zero rows at the last step). Writes
-    ``gU_n = gU[n]`` and ``gI_n = gI[n]``.
+    ``n``. ``gU_next, gI_next``: ``gU[n+1], gI[n+1]`` (zero rows at the last step). ``nrn``: the
+    layer's :data:`refsnn.lif.Neuron`. Writes ``gU_n = gU[n]`` and ``gI_n = gI[n]``.
     """
     for i in range(gS.shape[0]):
-        g = gS[i]
-        if not detach_reset:
-            if reset == RESET_SUBTRACT:
-                g -= theta * gU_next[i]                             # dU[n+1]/dS[n] = -theta
-            elif reset == RESET_ZERO:
-                g -= (beta * U_n[i] + I_n[i]) * gU_next[i]          # -(beta U[n] + I[n])
-        keep = 1.0 - S_n[i] if reset == RESET_ZERO else 1.0        # dU[n+1]/dI[n]
-        gU_n[i] = (spike_grad(spike, sg_code, sg_scale, U_n[i] - theta) * g
-                   + beta * keep * gU_next[i])
-        gI_n[i] = alpha * gI_next[i] + keep * gU_next[i]
+        dU_dU, dU_dI, dU_dS = reset_partials(nrn, U_n[i], I_n[i], S_n[i])
+        g = gS[i] + dU_dS * gU_next[i]                                  # gS[n]
+        gU_n[i] = spike_grad(nrn, U_n[i] - nrn.theta) * g + dU_dU * gU_next[i]
+        gI_n[i] = nrn.alpha * gI_next[i] + dU_dI * gU_next[i]
 
 
 @numba.njit(cache=True)
-def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, spike,
-                   sg_code, sg_scale, gS_ext, gU_ext, gI, gU):
+def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
     """The adjoint recursion of one layer over all steps; fills ``gI, gU`` ``(B, T, N)``.
 
     The layer-at-a-time form that the ``lif_bptt`` exercise asks for (:func:`bptt` itself runs
@@ -98,20 +85,20 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
                 gS[i] = gS_ext[b, n, i]
             if has_V:  # + V^T gI[n+1]
                 add_weighted_rows(gS, V, gI_next)
-            adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, alpha, beta, theta,
-                         reset, detach_reset, spike, sg_code, sg_scale, gU[b, n], gI[b, n])
+            adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, nrn, gU[b, n],
+                         gI[b, n])
             for i in range(N):
                 gU[b, n, i] += gU_ext[b, n, i]
 
 
 @numba.njit(cache=True, parallel=True)
-def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset, detach_reset,
-                     spike, sg_code, sg_scale, gI, gI_o):
+def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, gI, gI_o):
     """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
 
     ``I, U, S``: typed lists of the hidden layers' ``(B, T, N_l)`` traces; ``W``: typed list
     ``[W^(1), ..., W^(L), W_o]``; ``V``: typed list of ``(N_l, N_l)`` (any array where
-    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``. Writes ``gI[l]``
+    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``nrn``: the hidden
+    layers' :data:`refsnn.lif.Neuron` (the readout uses its ``alpha, beta``). Writes ``gI[l]``
     ``(B, T, N_l)`` and the readout's ``gI_o`` ``(B, T, N_out)``: all the weight gradients need.
 
     Samples are independent, so each thread (``numba.prange`` over ``b``) runs the whole sweep
@@ -126,6 +113,7 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset,
     for l in range(L):
         N_max = max(N_max, U[l].shape[2])
     dt = d_readout.dtype
+    alpha, beta = nrn.alpha, nrn.beta
     for b in numba.prange(B):
         zero = np.zeros(N_max, dtype=dt)            # gI[T] = gU[T] = 0
         gS = np.empty(N_max, dtype=dt)
@@ -149,8 +137,7 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset,
                     if has_V[l]:
                         add_weighted_rows(g_s, V[l], gI_next)  # + V^T gI[n+1]
                 adjoint_step(g_s, U[l][b, n], I[l][b, n], S[l][b, n], gU_next[l, :N], gI_next,
-                             alpha, beta, theta, reset, detach_reset, spike, sg_code, sg_scale,
-                             gU_cur[l, :N], gI[l][b, n])
+                             nrn, gU_cur[l, :N], gI[l][b, n])
             gU_next, gU_cur = gU_cur, gU_next
 
 
@@ -264,9 +251,7 @@ def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="ha
     layer_backward(np.ascontiguousarray(I, dtype=np.float64), U,
                    np.ascontiguousarray(S, dtype=np.float64),
                    _NO_V if V is None else np.ascontiguousarray(V, dtype=np.float64),
-                   V is not None, params.alpha, params.beta, params.threshold,
-                   lif.RESET_NONE if spike == "none" else params.reset_code,
-                   params.detach_reset, lif.spike_code(spike), surrogate.code, surrogate.scale,
+                   V is not None, lif.neuron(params, surrogate, spike),
                    np.ascontiguousarray(gS_ext, dtype=np.float64), gU_ext, gI, gU)
     return gI, gU
 
@@ -298,7 +283,6 @@ def bptt(net, trace, d_readout) -> Grads:
     """
     check_trace(net, trace)
     d_readout = check_readout_grad(d_readout, trace)
-    p, sg = net.params, net.surrogate
     dt = d_readout.dtype.type
 
     def typed(arrays):
@@ -312,9 +296,8 @@ def bptt(net, trace, d_readout) -> Grads:
     gI_o = np.empty_like(d_readout)
     network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(net.W),
                      typed([empty if v is None else v for v in net.V]),
-                     np.array([v is not None for v in net.V]), d_readout, dt(p.alpha), dt(p.beta),
-                     dt(p.threshold), p.reset_code, p.detach_reset, lif.spike_code(trace.spike),
-                     sg.code, sg.scale, typed(gI), gI_o)
+                     np.array([v is not None for v in net.V]), d_readout,
+                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt), typed(gI), gI_o)
     # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
     S_pre = [trace.x] + trace.S
     gW = [weight_gradient(g, s, trace.x_events if l == 0 else None)
