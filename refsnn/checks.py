@@ -11,7 +11,11 @@ checks that belong to its own objects (a trace's shapes, an encoder's value rang
   the package must be reproducible);
 * :func:`as_float_dtype` -- float64 or float32, the two precisions of the kernels;
 * :func:`as_real_array`, :func:`as_finite_array` -- real, numeric arrays (no object, str or
-  complex arrays: NumPy would cast complex to real with only a warning).
+  complex arrays: NumPy would cast complex to real with only a warning);
+* :func:`as_input`, :func:`check_input_values` -- a network input ``(batch, time, n_in)``, in
+  plain NumPy (the network checks the values on the input's event list,
+  :func:`refsnn.network.validate_input`; the independent simulator :mod:`refsnn.reference`
+  on the array itself).
 """
 from __future__ import annotations
 
@@ -134,3 +138,31 @@ def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
+
+
+def as_input(x, n_in, name="x", dtype=np.float64):
+    """``x`` as a C-contiguous ``(B, T, n_in)`` array of ``dtype`` with ``B, T >= 1``.
+
+    The shape and type checks of a network input (no copy of a valid array; its values are
+    checked by :func:`check_input_values`, on the array or on its event list).
+    """
+    x = as_real_array(x, name)
+    if x.ndim != 3:
+        raise ValueError(f"{name} must have shape (batch, time, {n_in}), got shape {x.shape}")
+    if x.shape[2] != n_in:
+        raise ValueError(f"{name} has {x.shape[2]} input neurons, the network expects {n_in}")
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"{name} needs at least one sample and one time step, got {x.shape}")
+    return np.ascontiguousarray(x, dtype=dtype)
+
+
+def check_input_values(values, name="x", binary=True):
+    """Raise ValueError unless every entry of ``values`` is finite, and 0 or 1 if ``binary``.
+
+    ``values``: an input array, or the values of its event list (its nonzero entries).
+    """
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or inf (as {values.dtype.name})")
+    if check_bool("binary_input", binary) and not np.all((values == 1.0) | (values == 0.0)):
+        raise ValueError(f"{name} must be binary spikes (0 or 1); pass binary_input=False for "
+                         "analog input")

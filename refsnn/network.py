@@ -16,7 +16,8 @@ import numpy as np
 
 from . import events as ev
 from . import lif
-from .checks import FLOATS, as_float_dtype, as_real_array, as_rng, check_real
+from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, check_bool,
+                     check_input_values, check_real)
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
 from .trace import Trace
@@ -28,26 +29,17 @@ def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_even
     A sparse ``x`` (at most ``events.DENSE_ABOVE`` nonzero) is checked on its event list
     (:func:`refsnn.events.to_events`): NaN and inf are nonzero, so they are events, and ``x`` is
     binary exactly when every event is 1. With ``return_events`` the result is ``(x, events)``,
-    ``events`` being None for a dense ``x``.
+    ``events`` being None for a dense ``x``. ``x`` is not copied when it is already a
+    C-contiguous array of ``dtype`` (:meth:`Network.simulate` copies what its trace keeps).
     """
-    x = as_real_array(x, name)
-    if x.ndim != 3:
-        raise ValueError(f"{name} must have shape (batch, time, {n_in}), got shape {x.shape}")
-    if x.shape[2] != n_in:
-        raise ValueError(f"{name} has {x.shape[2]} input neurons, the network expects {n_in}")
-    if x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"{name} needs at least one sample and one time step, got {x.shape}")
-    x = np.ascontiguousarray(x, dtype=dtype)
+    binary = check_bool("binary_input", binary)
+    x = as_input(x, n_in, name, dtype)
     counts = ev.count(x)
     events, values = None, x
     if counts.sum() <= ev.DENSE_ABOVE * x.size:
         events = ev.from_counts(x, counts)
         values = events.val
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or inf (as {np.dtype(dtype).name})")
-    if binary and not np.all((values == 1.0) | (values == 0.0)):
-        raise ValueError(f"{name} must be binary spikes (0 or 1); pass binary_input=False for "
-                         "analog input")
+    check_input_values(values, name, binary)
     return (x, events) if return_events else x
 
 
@@ -72,19 +64,39 @@ class Network:
     """
 
     def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64):
-        if not isinstance(params, LIFParams):
-            raise TypeError(f"params must be a LIFParams, got {type(params).__name__}")
+        self.params = params  # validated by the property setters
+        self.surrogate = surrogate
         if not isinstance(W, (list, tuple)) or len(W) < 2:
             raise ValueError("W must be a list with at least one hidden layer and the readout")
         if not isinstance(V, (list, tuple)) or len(V) != len(W) - 1:
             raise ValueError(f"V must be a list of {len(W) - 1} entries (one per hidden layer)")
         self.dtype = as_float_dtype(dtype)
-        self.W = [np.array(w, dtype=self.dtype, order="C") for w in W]
-        self.V = [None if v is None else np.array(v, dtype=self.dtype, order="C") for v in V]
-        self.params = params
-        self.surrogate: Surrogate = as_surrogate(surrogate)
-        self.sizes = [self.W[0].shape[1]] + [w.shape[0] for w in self.W]
+        self.W = [np.array(as_real_array(w, f"W[{l}]"), dtype=self.dtype, order="C")
+                  for l, w in enumerate(W)]
+        self.V = [None if v is None else np.array(as_real_array(v, f"V[{l}]"), dtype=self.dtype,
+                                                  order="C") for l, v in enumerate(V)]
         self.check_weights()
+
+    @property
+    def params(self) -> LIFParams:
+        """The neuron parameters, a :class:`refsnn.lif.LIFParams` (checked on assignment)."""
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        if not isinstance(value, LIFParams):
+            raise TypeError(f"params must be a LIFParams, got {type(value).__name__}")
+        self._params = value
+
+    @property
+    def surrogate(self) -> Surrogate:
+        """The surrogate pair, a :class:`refsnn.surrogate.Surrogate`; may be assigned a
+        ``Surrogate``, a name or a ``(name, scale)`` tuple (checked on assignment)."""
+        return self._surrogate
+
+    @surrogate.setter
+    def surrogate(self, value):
+        self._surrogate = as_surrogate(value)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -122,7 +134,10 @@ class Network:
         n_hidden = len(sizes) - 2
         if isinstance(recurrent, (bool, np.bool_)):
             recurrent = [bool(recurrent)] * n_hidden
-        recurrent = list(recurrent)
+        elif isinstance(recurrent, (str, bytes)) or not hasattr(recurrent, "__len__"):
+            raise TypeError(f"recurrent must be a bool or a sequence of bools (one per hidden "
+                            f"layer), got {type(recurrent).__name__} {recurrent!r}")
+        recurrent = [check_bool(f"recurrent[{l}]", r) for l, r in enumerate(recurrent)]
         if len(recurrent) != n_hidden:
             raise ValueError(f"recurrent must be a bool or one bool per hidden layer ({n_hidden})")
         gain = check_real("gain", gain, 0.0)
@@ -170,6 +185,7 @@ class Network:
         for l, w in enumerate(self.W):
             if not isinstance(w, np.ndarray) or w.ndim != 2:
                 raise ValueError(f"W[{l}] must be a 2-D array (post, pre)")
+            as_real_array(w, f"W[{l}]")  # no object, str or complex arrays
             if w.shape[1] != sizes[-1]:
                 raise ValueError(f"W[{l}] has shape {w.shape}, expected (post, {sizes[-1]})")
             if not np.all(np.isfinite(w)):
@@ -181,6 +197,7 @@ class Network:
             n = sizes[l + 1]
             if not isinstance(v, np.ndarray) or v.shape != (n, n):
                 raise ValueError(f"V[{l}] must have shape ({n}, {n}), got {np.shape(v)}")
+            as_real_array(v, f"V[{l}]")
             if not np.all(np.isfinite(v)):
                 raise ValueError(f"V[{l}] contains NaN or inf")
         self.sizes = sizes
