@@ -32,12 +32,11 @@ def median_time(fn, repeats=5, warmup=1):
 
 
 def trace_bytes(trace):
-    """Bytes of every array a Trace stores, the input ``x`` (and its event list) included: what
-    BPTT must keep."""
-    arrs = [trace.x, trace.readout_I, trace.readout] + trace.I + trace.U + trace.S
+    """Bytes of every array a Trace stores, the input included: what BPTT must keep. A sparse
+    input is stored as its event list only (``trace.x`` would be built from it when read)."""
+    arrs = [trace.readout_I, trace.readout] + trace.I + trace.U + trace.S
     e = trace.x_events
-    if e is not None:
-        arrs += [e.ptr, e.idx, e.val]
+    arrs += [trace.x] if e is None else [e.ptr, e.idx, e.val]
     return sum(a.nbytes for a in arrs)
 
 

@@ -232,13 +232,20 @@ class Network:
             ``I, U, S`` per hidden layer and the readout (``trace.readout`` is ``U_o``), all of
             the network's ``dtype``. An input with at most ``events.DENSE_ABOVE`` (25%) nonzero
             entries is read through its event list, kept as ``trace.x_events`` for BPTT.
+            The trace shares no memory with ``x`` or the weights: it keeps its own copy of a
+            dense ``x`` (a sparse one is kept as its event list, ``trace.x`` is built from it
+            when read) and copies of ``W`` and ``V``, by which every gradient method detects
+            weights changed since (:func:`refsnn.trace.check_trace`).
         """
-        if spike not in ("hard", "soft"):
+        if not isinstance(spike, str) or spike not in ("hard", "soft"):
             raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
         self.check_weights()
         dt = self.dtype
+        x_in = x
         x, x_events = validate_input(x, self.sizes[0], binary=binary_input, dtype=dt,
                                      return_events=True)  # x_events None for dense input
+        if x_events is None and isinstance(x_in, np.ndarray) and np.may_share_memory(x, x_in):
+            x = x.copy()  # the trace's own input: a later change to the caller's x is no change
         hidden = lif.neuron(self.params, self.surrogate, spike, dtype=dt)
         readout_nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)  # no spikes
         B, T, _ = x.shape
@@ -257,8 +264,10 @@ class Network:
                               self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
                               readout_nrn if readout else hidden, I, U, S)
             Is.append(I), Us.append(U), Ss.append(S)
-        return Trace(x=x, I=Is[:-1], U=Us[:-1], S=Ss[:-1], readout_I=Is[-1], readout=Us[-1],
-                     spike=spike, x_events=x_events)
+        return Trace(x=None if x_events is not None else x, I=Is[:-1], U=Us[:-1], S=Ss[:-1],
+                     readout_I=Is[-1], readout=Us[-1], spike=spike, x_events=x_events,
+                     W=[w.copy() for w in self.W],
+                     V=[None if v is None else v.copy() for v in self.V])
 
 
 _NO_PTR = np.zeros(1, dtype=np.int64)

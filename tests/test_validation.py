@@ -166,3 +166,41 @@ def test_params_and_surrogate_are_checked_on_assignment(net):
 def test_from_taus_names_the_time_constant(taus, word):
     with pytest.raises(ValueError, match=word.replace(" is", r" = \S+ is")):
         LIFParams.from_taus(*taus)
+
+
+# ---------------------------------------------------------------- issue 9: no aliasing
+@pytest.mark.parametrize("density", [0.6, 0.1])  # dense (array) and sparse (event list) input
+def test_trace_shares_no_memory_with_the_input(net, density):
+    x = (np.random.default_rng(1).random((2, 20, 3)) < density).astype(float)
+    tr = net.simulate(x)
+    assert (tr.x_events is None) == (density > 0.25)
+    d = losses.max_over_time_ce(tr.readout, np.array([0, 1]))[1]
+    g = bptt(net, tr, d)
+    x_kept = x.copy()
+    x[:] = 0.0  # the caller reuses their buffer
+    again = bptt(net, tr, d)
+    for a, b in zip(g.W + g.V, again.W + again.V):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(tr.x, x_kept)
+    assert not np.shares_memory(tr.x, x)
+    for w, v in zip(net.W, tr.W):
+        assert not np.shares_memory(w, v)
+
+
+@pytest.mark.parametrize("change, name", [
+    (lambda net: net.W[0].__setitem__((0, 0), net.W[0][0, 0] + 1e-3), r"net\.W\[0\]"),
+    (lambda net: net.W.__setitem__(1, 2.0 * net.W[1]), r"net\.W\[1\]"),
+    (lambda net: net.V[0].__imul__(0.5), r"net\.V\[0\]"),
+    (lambda net: net.V.__setitem__(0, None), r"net\.V\[0\]"),
+])
+def test_weights_changed_after_the_trace_are_refused(net, x, change, name):
+    from refsnn import rtrl
+    from refsnn.grad import eprop
+
+    tr = net.simulate(x)
+    d = losses.max_over_time_ce(tr.readout, np.array([0, 1]))[1]
+    bptt(net, tr, d)
+    change(net)
+    for method in (bptt, rtrl, eprop):
+        with pytest.raises(ValueError, match=name + " has changed since the trace"):
+            method(net, tr, d)

@@ -214,10 +214,12 @@ def backprop_to_input_kernel(gI, W, g):
 def weight_gradient(g_next, s_prev, events=None):
     """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``.
 
-    With ``events`` (the event list of ``s_prev``) only the events are visited.
+    With ``events`` (the event list of ``s_prev``) only the events are visited (``s_prev`` may
+    then be None).
     """
-    outT = np.zeros((s_prev.shape[2], g_next.shape[2]),
-                    dtype=np.result_type(g_next.dtype, s_prev.dtype))
+    s = s_prev if events is None else events.val  # the presynaptic values: their dtype counts
+    N_s = s_prev.shape[2] if events is None else events.shape[2]
+    outT = np.zeros((N_s, g_next.shape[2]), dtype=np.result_type(g_next.dtype, s.dtype))
     g_next = np.ascontiguousarray(g_next)
     if events is None:
         outer_sum_kernel(g_next, np.ascontiguousarray(s_prev), outT, numba.get_num_threads())
@@ -299,7 +301,7 @@ def bptt(net, trace, d_readout) -> Grads:
                      np.array([v is not None for v in net.V]), d_readout,
                      lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt), typed(gI), gI_o)
     # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
-    S_pre = [trace.x] + trace.S
+    S_pre = [trace.x if trace.x_events is None else None] + trace.S  # a sparse x: its events
     gW = [weight_gradient(g, s, trace.x_events if l == 0 else None)
           for l, (g, s) in enumerate(zip(gI + [gI_o], S_pre))]
     gV = [None if v is None else weight_gradient(g, s) for v, g, s in zip(net.V, gI, trace.S)]
