@@ -111,10 +111,11 @@ def as_real_array(x, name):
             x = np.asarray(x)
         except Exception as exc:  # pragma: no cover - numpy's own message is fine here
             raise TypeError(f"{name} must be array-like") from exc
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
-    if np.issubdtype(x.dtype, np.complexfloating):
+    kind = x.dtype.kind  # b bool, i/u integers, f floats, c complex; anything else is refused
+    if kind == "c":
         raise TypeError(f"{name} must be real, got dtype {x.dtype}")
+    if kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
     return x
 
 
