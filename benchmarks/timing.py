@@ -9,9 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from refsnn import LIFParams, Network, Trace, bptt, losses
-from refsnn.costs import peak_memory, wall_time  # noqa: F401 (peak_memory re-exported)
-
 from . import numpy_baseline, torch_reference
+from .costs import peak_memory, wall_time  # noqa: F401 (peak_memory re-exported)
 
 PARAMS = LIFParams.from_taus(dt=1e-3, tau_syn=5e-3, tau_mem=1e-2, reset="subtract",
                              detach_reset=True)
@@ -33,12 +32,11 @@ def median_time(fn, repeats=5, warmup=1):
 
 
 def trace_bytes(trace):
-    """Bytes of every array a Trace stores, the input ``x`` (and its event list) included: what
-    BPTT must keep."""
-    arrs = [trace.x, trace.readout_I, trace.readout] + trace.I + trace.U + trace.S
+    """Bytes of every array a Trace stores, the input included: what BPTT must keep. A sparse
+    input is stored as its event list only (``trace.x`` would be built from it when read)."""
+    arrs = [trace.readout_I, trace.readout] + trace.I + trace.U + trace.S
     e = trace.x_events
-    if e is not None:
-        arrs += [e.ptr, e.idx, e.val]
+    arrs += [trace.x] if e is None else [e.ptr, e.idx, e.val]
     return sum(a.nbytes for a in arrs)
 
 

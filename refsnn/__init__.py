@@ -3,10 +3,11 @@
 >>> from refsnn import LIFParams, Network, losses, bptt, gradcheck
 """
 from . import gradcheck, losses, reference, rnn
-from .grad.bptt import Grads, bptt
+from .grad.bptt import bptt
 from .grad.forward import rtrl
 from .lif import LIFParams
-from .network import Network, Trace
+from .network import Network
+from .trace import Grads, Trace
 from .surrogate import SURROGATES, Surrogate
 
 __all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "rtrl", "losses", "gradcheck", "reference", "rnn",

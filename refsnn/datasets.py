@@ -15,35 +15,12 @@ same call gives the same data.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-from .network import as_rng, as_real_array
+from .checks import as_real_array, as_rng, check_int, check_real
 
 
 # ---------------------------------------------------------------------- argument checks
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(name, value, low, high, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    ok = np.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low)
-    ok = ok and (value < high if high_open else value <= high)
-    if not ok:
-        lb, rb = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{name} must be finite and lie in {lb}{low}, {high}{rb}, got {value}")
-    return value
-
-
 def _check_values(values, name="values"):
     """``values`` as float64 ``(B, N)`` with entries in [0, 1]."""
     v = as_real_array(values, name)
@@ -84,8 +61,8 @@ def rate_encode(values, T, rng, max_prob=1.0):
     ndarray (B, T, N), float64, entries 0 or 1.
     """
     v = _check_values(values)
-    T = _check_int("T", T, 1)
-    max_prob = _check_real("max_prob", max_prob, 0.0, 1.0, low_open=True)
+    T = check_int("T", T, 1)
+    max_prob = check_real("max_prob", max_prob, 0.0, 1.0, low_open=True)
     rng = as_rng(rng)
     p = max_prob * v
     u = rng.random((v.shape[0], T, v.shape[1]))
@@ -106,8 +83,8 @@ def latency_times(values, tau=5.0, threshold=0.01):
     which decreases strictly with ``x`` (a larger input spikes earlier).
     """
     v = _check_values(values)
-    tau = _check_real("tau", tau, 0.0, np.inf, low_open=True, high_open=True)
-    threshold = _check_real("threshold", threshold, 0.0, 1.0, low_open=True, high_open=True)
+    tau = check_real("tau", tau, 0.0, np.inf, low_open=True, high_open=True)
+    threshold = check_real("threshold", threshold, 0.0, 1.0, low_open=True, high_open=True)
     t = np.full(v.shape, np.inf)
     above = v > threshold
     t[above] = tau * np.log(v[above] / (v[above] - threshold))
@@ -145,7 +122,7 @@ def latency_encode(values, T, tau=5.0, threshold=0.01):
     -------
     ndarray (B, T, N), float64, entries 0 or 1, at most one 1 per ``(b, i)``.
     """
-    T = _check_int("T", T, 1)
+    T = check_int("T", T, 1)
     t = latency_times(values, tau=tau, threshold=threshold)
     B, N = t.shape
     out = np.zeros((B, T, N))
@@ -188,13 +165,13 @@ def two_groups(n_samples, T=50, n_in=20, rate_low=0.03, rate_high=0.07, rng=0):
     x : ndarray (n_samples, T, n_in), float64 0/1
     labels : ndarray (n_samples,), int64, values in {0, 1}
     """
-    n_samples = _check_int("n_samples", n_samples, 1)
-    T = _check_int("T", T, 1)
-    n_in = _check_int("n_in", n_in, 2)
+    n_samples = check_int("n_samples", n_samples, 1)
+    T = check_int("T", T, 1)
+    n_in = check_int("n_in", n_in, 2)
     if n_in % 2:
         raise ValueError(f"n_in must be even (two equal groups), got {n_in}")
-    rate_low = _check_real("rate_low", rate_low, 0.0, 1.0)
-    rate_high = _check_real("rate_high", rate_high, 0.0, 1.0)
+    rate_low = check_real("rate_low", rate_low, 0.0, 1.0)
+    rate_high = check_real("rate_high", rate_high, 0.0, 1.0)
     if not rate_low < rate_high:
         raise ValueError(f"rate_low must be < rate_high, got {rate_low} and {rate_high}")
     rng = as_rng(rng)

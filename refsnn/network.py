@@ -12,90 +12,15 @@ is a leaky integrator without spikes:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from . import events as ev
 from . import lif
+from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, check_bool,
+                     check_input_values, check_real)
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
-
-
-@dataclass
-class Trace:
-    """What a forward pass records (DESIGN §3: index ``n`` holds the value at step ``n``).
-
-    Attributes
-    ----------
-    x : ndarray (B, T, N_0)
-        The input spikes ``S^(0)``.
-    I, U, S : list of ndarray (B, T, N_l)
-        Synaptic current, membrane potential and spikes of each hidden layer ``l = 1..L``.
-    readout_I : ndarray (B, T, N_out)
-        Readout synaptic current ``I_o``.
-    readout : ndarray (B, T, N_out)
-        Readout membrane ``U_o`` (what the losses see).
-    spike : str
-        The spike mode of the forward (``"hard"`` or ``"soft"``).
-    x_events : Events or None
-        The event list of ``x`` (:mod:`refsnn.events`) when the forward used it (sparse input);
-        BPTT then accumulates ``dL/dW^(1)`` over the same events.
-    """
-
-    x: np.ndarray
-    I: list
-    U: list
-    S: list
-    readout_I: np.ndarray
-    readout: np.ndarray
-    spike: str = "hard"
-    x_events: ev.Events | None = None
-
-    @property
-    def spikes(self):
-        """Alias for ``S``: the hidden spike trains, one ``(B, T, N_l)`` array per layer."""
-        return self.S
-
-
-def as_rng(rng, name="rng"):
-    """A ``numpy.random.Generator`` from a Generator or an int seed (DESIGN §3).
-
-    ``None`` is refused: figures, tests and training runs must be reproducible.
-    """
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(rng)
-    raise TypeError(f"{name} must be a numpy Generator or an int seed, got {type(rng).__name__}")
-
-
-FLOATS = (np.float64, np.float32)
-
-
-def as_float_dtype(dtype):
-    """``numpy.float64`` or ``numpy.float32`` from a dtype-like; ValueError for anything else."""
-    try:
-        dt = np.dtype(dtype).type
-    except TypeError:
-        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
-    if dt not in FLOATS:
-        raise ValueError(f"dtype must be float64 or float32, got {np.dtype(dt).name}")
-    return dt
-
-
-def as_real_array(x, name):
-    """``x`` as a numpy array of real numbers (bool, integer or float); TypeError otherwise."""
-    if not isinstance(x, np.ndarray):
-        try:
-            x = np.asarray(x)
-        except Exception as exc:  # pragma: no cover - numpy's own message is fine here
-            raise TypeError(f"{name} must be array-like") from exc
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise TypeError(f"{name} must be a numeric array, got dtype {x.dtype}")
-    if np.issubdtype(x.dtype, np.complexfloating):
-        raise TypeError(f"{name} must be real, got dtype {x.dtype}")
-    return x
+from .trace import Trace
 
 
 def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):
@@ -104,26 +29,17 @@ def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_even
     A sparse ``x`` (at most ``events.DENSE_ABOVE`` nonzero) is checked on its event list
     (:func:`refsnn.events.to_events`): NaN and inf are nonzero, so they are events, and ``x`` is
     binary exactly when every event is 1. With ``return_events`` the result is ``(x, events)``,
-    ``events`` being None for a dense ``x``.
+    ``events`` being None for a dense ``x``. ``x`` is not copied when it is already a
+    C-contiguous array of ``dtype`` (:meth:`Network.simulate` copies what its trace keeps).
     """
-    x = as_real_array(x, name)
-    if x.ndim != 3:
-        raise ValueError(f"{name} must have shape (batch, time, {n_in}), got shape {x.shape}")
-    if x.shape[2] != n_in:
-        raise ValueError(f"{name} has {x.shape[2]} input neurons, the network expects {n_in}")
-    if x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"{name} needs at least one sample and one time step, got {x.shape}")
-    x = np.ascontiguousarray(x, dtype=dtype)
+    binary = check_bool("binary_input", binary)
+    x = as_input(x, n_in, name, dtype)
     counts = ev.count(x)
     events, values = None, x
     if counts.sum() <= ev.DENSE_ABOVE * x.size:
         events = ev.from_counts(x, counts)
         values = events.val
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or inf (as {np.dtype(dtype).name})")
-    if binary and not np.all((values == 1.0) | (values == 0.0)):
-        raise ValueError(f"{name} must be binary spikes (0 or 1); pass binary_input=False for "
-                         "analog input")
+    check_input_values(values, name, binary)
     return (x, events) if return_events else x
 
 
@@ -148,19 +64,39 @@ class Network:
     """
 
     def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64):
-        if not isinstance(params, LIFParams):
-            raise TypeError(f"params must be a LIFParams, got {type(params).__name__}")
+        self.params = params  # validated by the property setters
+        self.surrogate = surrogate
         if not isinstance(W, (list, tuple)) or len(W) < 2:
             raise ValueError("W must be a list with at least one hidden layer and the readout")
         if not isinstance(V, (list, tuple)) or len(V) != len(W) - 1:
             raise ValueError(f"V must be a list of {len(W) - 1} entries (one per hidden layer)")
         self.dtype = as_float_dtype(dtype)
-        self.W = [np.array(w, dtype=self.dtype, order="C") for w in W]
-        self.V = [None if v is None else np.array(v, dtype=self.dtype, order="C") for v in V]
-        self.params = params
-        self.surrogate: Surrogate = as_surrogate(surrogate)
-        self.sizes = [self.W[0].shape[1]] + [w.shape[0] for w in self.W]
+        self.W = [np.array(as_real_array(w, f"W[{l}]"), dtype=self.dtype, order="C")
+                  for l, w in enumerate(W)]
+        self.V = [None if v is None else np.array(as_real_array(v, f"V[{l}]"), dtype=self.dtype,
+                                                  order="C") for l, v in enumerate(V)]
         self.check_weights()
+
+    @property
+    def params(self) -> LIFParams:
+        """The neuron parameters, a :class:`refsnn.lif.LIFParams` (checked on assignment)."""
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        if not isinstance(value, LIFParams):
+            raise TypeError(f"params must be a LIFParams, got {type(value).__name__}")
+        self._params = value
+
+    @property
+    def surrogate(self) -> Surrogate:
+        """The surrogate pair, a :class:`refsnn.surrogate.Surrogate`; may be assigned a
+        ``Surrogate``, a name or a ``(name, scale)`` tuple (checked on assignment)."""
+        return self._surrogate
+
+    @surrogate.setter
+    def surrogate(self, value):
+        self._surrogate = as_surrogate(value)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -198,13 +134,15 @@ class Network:
         n_hidden = len(sizes) - 2
         if isinstance(recurrent, (bool, np.bool_)):
             recurrent = [bool(recurrent)] * n_hidden
-        recurrent = list(recurrent)
+        elif isinstance(recurrent, (str, bytes)) or not hasattr(recurrent, "__len__"):
+            raise TypeError(f"recurrent must be a bool or a sequence of bools (one per hidden "
+                            f"layer), got {type(recurrent).__name__} {recurrent!r}")
+        recurrent = [check_bool(f"recurrent[{l}]", r) for l, r in enumerate(recurrent)]
         if len(recurrent) != n_hidden:
             raise ValueError(f"recurrent must be a bool or one bool per hidden layer ({n_hidden})")
-        for g, name in ((gain, "gain"), (recurrent_gain, "recurrent_gain")):
-            if g is not None and not (np.isfinite(g) and g >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {g}")
-        rec_gain = gain if recurrent_gain is None else recurrent_gain
+        gain = check_real("gain", gain, 0.0)
+        rec_gain = gain if recurrent_gain is None else check_real("recurrent_gain",
+                                                                  recurrent_gain, 0.0)
         rng = as_rng(rng)
         scale = 1.0 - params.beta
         W = [rng.normal(0.0, gain * scale / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
@@ -247,6 +185,7 @@ class Network:
         for l, w in enumerate(self.W):
             if not isinstance(w, np.ndarray) or w.ndim != 2:
                 raise ValueError(f"W[{l}] must be a 2-D array (post, pre)")
+            as_real_array(w, f"W[{l}]")  # no object, str or complex arrays
             if w.shape[1] != sizes[-1]:
                 raise ValueError(f"W[{l}] has shape {w.shape}, expected (post, {sizes[-1]})")
             if not np.all(np.isfinite(w)):
@@ -258,6 +197,7 @@ class Network:
             n = sizes[l + 1]
             if not isinstance(v, np.ndarray) or v.shape != (n, n):
                 raise ValueError(f"V[{l}] must have shape ({n}, {n}), got {np.shape(v)}")
+            as_real_array(v, f"V[{l}]")
             if not np.all(np.isfinite(v)):
                 raise ValueError(f"V[{l}] contains NaN or inf")
         self.sizes = sizes
@@ -292,16 +232,22 @@ class Network:
             ``I, U, S`` per hidden layer and the readout (``trace.readout`` is ``U_o``), all of
             the network's ``dtype``. An input with at most ``events.DENSE_ABOVE`` (25%) nonzero
             entries is read through its event list, kept as ``trace.x_events`` for BPTT.
+            The trace shares no memory with ``x`` or the weights: it keeps its own copy of a
+            dense ``x`` (a sparse one is kept as its event list, ``trace.x`` is built from it
+            when read) and copies of ``W`` and ``V``, by which every gradient method detects
+            weights changed since (:func:`refsnn.trace.check_trace`).
         """
-        if spike not in ("hard", "soft"):
+        if not isinstance(spike, str) or spike not in ("hard", "soft"):
             raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
         self.check_weights()
         dt = self.dtype
+        x_in = x
         x, x_events = validate_input(x, self.sizes[0], binary=binary_input, dtype=dt,
                                      return_events=True)  # x_events None for dense input
-        p, sg = self.params, self.surrogate
-        code = lif.spike_code(spike)
-        alpha, beta, theta = dt(p.alpha), dt(p.beta), dt(p.threshold)
+        if x_events is None and isinstance(x_in, np.ndarray) and np.may_share_memory(x, x_in):
+            x = x.copy()  # the trace's own input: a later change to the caller's x is no change
+        hidden = lif.neuron(self.params, self.surrogate, spike, dtype=dt)
+        readout_nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)  # no spikes
         B, T, _ = x.shape
         Is, Us, Ss = [], [], []
         for l in range(self.n_hidden_layers + 1):
@@ -316,16 +262,15 @@ class Network:
                               *((events.ptr, events.idx, events.val, True) if events is not None
                                 else (_NO_PTR, _NO_IDX, _EMPTY_1D[dt], False)),
                               self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
-                              alpha, beta, theta,
-                              lif.RESET_NONE if readout else p.reset_code,
-                              lif.SPIKE_NONE if readout else code, sg.code, sg.scale, I, U, S)
+                              readout_nrn if readout else hidden, I, U, S)
             Is.append(I), Us.append(U), Ss.append(S)
-        return Trace(x=x, I=Is[:-1], U=Us[:-1], S=Ss[:-1], readout_I=Is[-1], readout=Us[-1],
-                     spike=spike, x_events=x_events)
+        return Trace(x=None if x_events is not None else x, I=Is[:-1], U=Us[:-1], S=Ss[:-1],
+                     readout_I=Is[-1], readout=Us[-1], spike=spike, x_events=x_events,
+                     W=[w.copy() for w in self.W],
+                     V=[None if v is None else v.copy() for v in self.V])
 
 
 _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)
 _EMPTY_1D = {t: np.zeros(0, dtype=t) for t in FLOATS}
 _EMPTY_2D = {t: np.zeros((0, 0), dtype=t) for t in FLOATS}
-_EMPTY = _EMPTY_2D[np.float64]

@@ -8,33 +8,16 @@ Both update a list of float ndarrays **in place** from a same-length list of gra
     opt.step(net.parameters(), bptt(net, trace, d).parameters())
 
 ``params`` and ``grads`` may be plain arrays or ``(name, array)`` pairs as returned by
-:meth:`refsnn.Network.parameters` and :meth:`refsnn.grad.bptt.Grads.parameters` (then the names
+:meth:`refsnn.Network.parameters` and :meth:`refsnn.trace.Grads.parameters` (then the names
 must agree entry by entry); a network or a ``Grads`` itself stands for its ``parameters()``. Optimiser state (momentum buffers, moments) is keyed by *position*
 in the list and created on the first :meth:`step`; later steps must pass arrays of the same
 shapes. :meth:`reset` forgets the state (and Adam's step counter).
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
-
-def _check_lr(lr):
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real):
-        raise TypeError(f"lr must be a real number, got {type(lr).__name__}")
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be finite and > 0, got {lr}")
-    return float(lr)
-
-
-def _check_unit(name, value):
-    """``value`` in ``[0, 1)`` (momentum and Adam's betas)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and 0.0 <= value < 1.0):
-        raise ValueError(f"{name} must lie in [0, 1), got {value}")
-    return float(value)
+from .checks import check_real
 
 
 def _unwrap(items, name):
@@ -65,7 +48,7 @@ class Optimizer:
     """Common argument checking; subclasses implement :meth:`_update` and :meth:`reset`."""
 
     def __init__(self, lr):
-        self.lr = _check_lr(lr)
+        self.lr = check_real("lr", lr, 0.0, low_open=True)
         self._shapes = None
 
     def _check(self, params, grads):
@@ -132,7 +115,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr, momentum=0.0):
         super().__init__(lr)
-        self.momentum = _check_unit("momentum", momentum)
+        self.momentum = check_real("momentum", momentum, 0.0, 1.0, high_open=True)
         self.velocity = None
 
     def reset(self):
@@ -183,13 +166,9 @@ class Adam(Optimizer):
 
     def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
         super().__init__(lr)
-        self.beta1 = _check_unit("beta1", beta1)
-        self.beta2 = _check_unit("beta2", beta2)
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real):
-            raise TypeError(f"eps must be a real number, got {type(eps).__name__}")
-        if not (np.isfinite(eps) and eps >= 0):
-            raise ValueError(f"eps must be finite and >= 0, got {eps}")
-        self.eps = float(eps)
+        self.beta1 = check_real("beta1", beta1, 0.0, 1.0, high_open=True)
+        self.beta2 = check_real("beta2", beta2, 0.0, 1.0, high_open=True)
+        self.eps = check_real("eps", eps, 0.0)
         self.t = 0
         self.m = None
         self.v = None

@@ -18,13 +18,16 @@ It exists for two reasons:
 2. It cross-checks the compiled kernels (the two forwards must agree to rounding).
 
 The surrogate primitives are written again here as array expressions, on purpose: an oracle
-shares no code with what it checks.
+shares no code with what it checks. Not even its input passes through a compiled kernel: it is
+checked in plain NumPy (:func:`refsnn.checks.as_input`), not on the event list the network
+builds with Numba.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .network import Trace, validate_input
+from .checks import as_input, check_input_values
+from .trace import Trace
 
 
 def surrogate_primitive(name, scale, x):
@@ -81,7 +84,9 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
     if spike not in ("hard", "soft"):
         raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
     net.check_weights()
-    x = validate_input(x, net.sizes[0], binary=binary_input).astype(dtype)
+    x = as_input(x, net.sizes[0])  # NumPy only: the oracle runs no kernel of the library
+    check_input_values(x, "x", binary_input)
+    x = x.astype(dtype)
     p, sg = net.params, net.surrogate
     alpha, beta, theta = (dtype(v) for v in (p.alpha, p.beta, p.threshold))
     B, T, _ = x.shape

@@ -1,39 +1,11 @@
 r"""The generic RNN of Box 1 with hand-written BPTT (Eq. 11) and forward gradient (Eq. 12).
 
-Model (tutorial Box 1, Eqs. 1-3), layers ``l = 1..L``:
+The model, its conventions (zero initial state, one-step delays, 0-based layer lists) and its
+activations are in :mod:`refsnn.rnn_model`; :class:`RNN` and :class:`RNNTrace` are importable from
+here too.
 
-.. math::
-
-    a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1], \qquad y^l[n] = \sigma(a^l[n]), \qquad
-    y^0[n] \equiv x[n].
-
-Conventions (DESIGN §3). Arrays are ``(batch, time, neurons)``, a trace array at index ``n``
-holds the value at step ``n``, ``n = 0..T-1``, weights are ``W[post, pre]``. The state starts at
-zero: ``y^l[-1] = 0`` for every ``l`` *including the input* ``y^0[-1] = x[-1] = 0``, hence
-
-.. math::
-
-    a^l[0] = 0, \qquad y^l[0] = \sigma(0) \quad\text{(independent of all weights)}.
-
-Because of the one-step delay of *both* terms, ``x[n]`` first reaches layer ``l`` at step
-``n + l`` (``a^1[n+1]``, ``a^2[n+2]``, ...), and ``x[T-1]`` influences nothing. Python lists are
-0-based: ``rnn.W[0]`` is ``W^1``, ``rnn.W[l-1]`` is ``W^l``; the gradient names ``"W[0]"``... follow
-:class:`refsnn.grad.bptt.Grads`.
-
-Activation ``sigma`` (``sigma'`` is what every gradient method uses):
-
-===============  ==========================================  ===============================
-``sigma``        forward ``y = sigma(a)``                    backward ``sigma'(a)``
-===============  ==========================================  ===============================
-``"tanh"``       ``tanh(a)``                                 ``1 - tanh(a)^2`` (exact)
-``"sigmoid"``    ``1 / (1 + exp(-a))`` (stable form)         ``s (1 - s)`` (exact)
-``"heaviside"``  ``Theta(a - threshold)``, ``Theta(0) = 0``  surrogate ``F'(a - threshold)``
-``"soft"``       surrogate primitive ``F(a - threshold)``    ``F'(a - threshold)`` (exact)
-===============  ==========================================  ===============================
-
-``F, F'`` come from :class:`refsnn.surrogate.Surrogate` (DESIGN §5). For ``"heaviside"`` the
-gradients below are surrogate gradients: finite differences do not apply and the proof is the
-agreement of the backward method (:func:`bptt_eq11`) and the forward method
+For ``"heaviside"`` the gradients below are surrogate gradients: finite differences do not
+apply and the proof is the agreement of the backward method (:func:`bptt_eq11`) and the forward method
 (:func:`forward_eq12`) to 1e-10 (DESIGN §6.2). For the three smooth activations both must equal
 finite differences to 1e-6 (DESIGN §6.1).
 
@@ -43,306 +15,20 @@ tested in ``tests/test_rnn.py`` (see ``docs/errata.md``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from .grad.bptt import Grads
-from .network import as_real_array
-from .surrogate import Surrogate, as_surrogate
+from .checks import as_finite_array
+from .rnn_model import RNN, SIGMAS, RNNTrace, check_trace
+from .trace import Grads
 
-#: accepted activation names
-SIGMAS = ("tanh", "sigmoid", "heaviside", "soft")
+__all__ = ["RNN", "RNNTrace", "SIGMAS", "bptt_eq11", "forward_eq12", "PRINTED_EQ11",
+           "PRINTED_EQ12"]
 
 #: names of the printed typos of Eq. 10-11 that :func:`_bptt` can reproduce (tests only)
 PRINTED_EQ11 = frozenset({"ff_timing", "ff_weight", "output_error", "w_input_timing",
                           "delta_s"})
 #: names of the printed typos of Eq. 12 that :func:`_forward` can reproduce (tests only)
 PRINTED_EQ12 = frozenset({"weight_index", "source"})
-
-
-# ---------------------------------------------------------------------------- validation
-def _rng(rng):
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
-
-
-def _check_sigma(sigma):
-    if not isinstance(sigma, str):
-        raise TypeError(f"sigma must be a string, one of {SIGMAS}, got {type(sigma).__name__}")
-    if sigma not in SIGMAS:
-        raise ValueError(f"sigma must be one of {SIGMAS}, got {sigma!r}")
-    return sigma
-
-
-def _as_matrix(w, name):
-    if w is None:
-        raise TypeError(f"{name} must be a 2-D array, got None")
-    arr = as_real_array(w, name)
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array (post, pre), got shape {arr.shape}")
-    return np.array(arr, dtype=np.float64, order="C")  # a private copy
-
-
-def _as_array3(x, shape, name):
-    """``x`` as C-contiguous float64 of exactly ``shape`` (``None`` entries: any size >= 1)."""
-    arr = as_real_array(x, name)
-    want = "(batch, time, neurons)" if shape[0] is None else str(tuple(shape))
-    if arr.ndim != 3:
-        raise ValueError(f"{name} must have shape {want}, got shape {arr.shape}")
-    for got, exp in zip(arr.shape, shape):
-        if (exp is None and got < 1) or (exp is not None and got != exp):
-            raise ValueError(f"{name} must have shape {want} with every entry >= 1, "
-                             f"got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return arr
-
-
-# ---------------------------------------------------------------------------- the model
-@dataclass(frozen=True, eq=False)
-class RNNTrace:
-    """What :meth:`RNN.forward` records (index ``n`` holds step ``n``).
-
-    Attributes
-    ----------
-    x : ndarray (B, T, N_0)
-        The input ``y^0``.
-    a, y : tuple of ndarray (B, T, N_l)
-        ``a^l`` and ``y^l`` of the layers ``l = 1..L`` (``a[0]`` is ``a^1``).
-    sigma : str
-        The activation that produced it.
-    """
-
-    x: np.ndarray
-    a: tuple
-    y: tuple
-    sigma: str
-
-    def layer_input(self, l):
-        """``y^{l}`` with the 0-based convention of the code: ``-1`` is the input ``x``."""
-        return self.x if l < 0 else self.y[l]
-
-
-@dataclass(frozen=True, eq=False)
-class RNN:
-    r"""The Box 1 network: ``a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1]``, ``y^l = sigma(a^l)``.
-
-    The record is frozen (its fields cannot be reassigned); the weight *arrays* are private
-    float64 copies that may be changed in place (finite differences do that).
-
-    Parameters
-    ----------
-    W : sequence of 2-D arrays
-        ``[W^1, ..., W^L]``, ``W[l]`` of shape ``(N_{l+1}, N_l)`` (0-based list index).
-    V : sequence of (2-D array or None), optional
-        ``[V^1, ..., V^L]``, square ``(N_l, N_l)`` or ``None`` (no recurrence in that layer).
-        Default: no recurrence anywhere.
-    sigma : {"tanh", "sigmoid", "heaviside", "soft"}
-    surrogate : Surrogate | str | (str, float)
-        Used by ``"heaviside"`` (backward ``F'``) and ``"soft"`` (forward ``F``, backward
-        ``F'``); ignored by the smooth activations.
-    threshold : float
-        ``theta`` in ``Theta(a - theta)`` and ``F(a - theta)``; ignored by tanh and sigmoid.
-    """
-
-    W: tuple
-    V: tuple = None
-    sigma: str = "tanh"
-    surrogate: Surrogate = Surrogate("superspike", 10.0)
-    threshold: float = 0.0
-
-    def __post_init__(self):
-        if not isinstance(self.W, (list, tuple)) or len(self.W) < 1:
-            raise TypeError("W must be a non-empty list of 2-D arrays [W^1, ..., W^L]")
-        W = tuple(_as_matrix(w, f"W[{l}]") for l, w in enumerate(self.W))
-        V = self.V
-        if V is None:
-            V = (None,) * len(W)
-        if not isinstance(V, (list, tuple)) or len(V) != len(W):
-            raise ValueError(f"V must be None or a list of {len(W)} entries (array or None), "
-                             f"one per layer")
-        V = tuple(None if v is None else _as_matrix(v, f"V[{l}]") for l, v in enumerate(V))
-        object.__setattr__(self, "W", W)
-        object.__setattr__(self, "V", V)
-        object.__setattr__(self, "sigma", _check_sigma(self.sigma))
-        object.__setattr__(self, "surrogate", as_surrogate(self.surrogate))
-        th = self.threshold
-        if isinstance(th, bool) or not isinstance(th, (int, float, np.integer, np.floating)):
-            raise TypeError(f"threshold must be a real number, got {type(th).__name__}")
-        if not np.isfinite(th):
-            raise ValueError(f"threshold must be finite, got {th}")
-        object.__setattr__(self, "threshold", float(th))
-        self.check_weights()
-
-    # -------------------------------------------------------------- construction
-    @classmethod
-    def init(cls, sizes, recurrent=True, sigma="tanh", surrogate=("superspike", 10.0),
-             threshold=0.0, rng=0, gain=1.0, recurrent_gain=None):
-        r"""Random network, ``W^l_ij ~ N(0, gain^2 / N_{l-1})``, ``V^l_ij ~ N(0, rgain^2 / N_l)``.
-
-        Parameters
-        ----------
-        sizes : sequence of int
-            ``[N_0 (input), N_1, ..., N_L]``, at least two entries, all >= 1.
-        recurrent : bool or sequence of bool
-            Whether each layer has a ``V`` (one bool for all, or one per layer).
-        sigma, surrogate, threshold : see :class:`RNN`.
-        rng : numpy Generator or int seed
-        gain, recurrent_gain : float >= 0
-            Scales of ``W`` and ``V`` (``recurrent_gain`` defaults to ``gain``).
-        """
-        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
-            raise TypeError(f"sizes must be a sequence of ints, got {type(sizes).__name__}")
-        sizes = list(sizes)
-        if len(sizes) < 2:
-            raise ValueError(f"sizes must be [n_in, n_1, ..., n_L] with at least one layer, "
-                             f"got {sizes}")
-        for s in sizes:
-            if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-                raise TypeError(f"sizes must contain ints, got {sizes}")
-            if s < 1:
-                raise ValueError(f"sizes must be positive, got {sizes}")
-        L = len(sizes) - 1
-        if isinstance(recurrent, (bool, np.bool_)):
-            recurrent = [bool(recurrent)] * L
-        if not isinstance(recurrent, (list, tuple)) or len(recurrent) != L \
-                or not all(isinstance(r, (bool, np.bool_)) for r in recurrent):
-            raise ValueError(f"recurrent must be a bool or {L} bools (one per layer), "
-                             f"got {recurrent!r}")
-        for g, name in ((gain, "gain"), (recurrent_gain, "recurrent_gain")):
-            if g is None and name == "recurrent_gain":
-                continue
-            if isinstance(g, bool) or not isinstance(g, (int, float, np.integer, np.floating)):
-                raise TypeError(f"{name} must be a number, got {type(g).__name__}")
-            if not (np.isfinite(g) and g >= 0):
-                raise ValueError(f"{name} must be finite and >= 0, got {g}")
-        rgain = gain if recurrent_gain is None else recurrent_gain
-        _check_sigma(sigma)
-        rng = _rng(rng)
-        W = [rng.normal(0.0, gain / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
-             for l in range(L)]
-        V = [rng.normal(0.0, rgain / np.sqrt(sizes[l + 1]), size=(sizes[l + 1], sizes[l + 1]))
-             if recurrent[l] else None for l in range(L)]
-        return cls(W, V, sigma, surrogate, threshold)
-
-    # -------------------------------------------------------------- introspection
-    @property
-    def n_layers(self) -> int:
-        """``L``."""
-        return len(self.W)
-
-    @property
-    def sizes(self):
-        """``[N_0, N_1, ..., N_L]``."""
-        return [self.W[0].shape[1]] + [w.shape[0] for w in self.W]
-
-    def parameters(self):
-        """``[(name, array), ...]``: ``W[0]..W[L-1]`` then the existing ``V[l]`` (as in Grads)."""
-        out = [(f"W[{l}]", w) for l, w in enumerate(self.W)]
-        out += [(f"V[{l}]", v) for l, v in enumerate(self.V) if v is not None]
-        return out
-
-    def check_weights(self):
-        """Shapes chain (``W[l]`` is ``(N_{l+1}, N_l)``, ``V[l]`` is ``(N_{l+1}, N_{l+1})``) and
-        every entry is finite; raises ``ValueError`` naming the array otherwise."""
-        n_pre = self.W[0].shape[1]
-        for l, w in enumerate(self.W):
-            if w.shape[1] != n_pre:
-                raise ValueError(f"W[{l}] has shape {w.shape}, expected (post, {n_pre}) to "
-                                 f"match the layer below")
-            if w.shape[0] < 1 or w.shape[1] < 1:
-                raise ValueError(f"W[{l}] must have at least one row and column, got {w.shape}")
-            if not np.all(np.isfinite(w)):
-                raise ValueError(f"W[{l}] contains NaN or inf")
-            v = self.V[l]
-            if v is not None:
-                if v.shape != (w.shape[0], w.shape[0]):
-                    raise ValueError(f"V[{l}] has shape {v.shape}, expected "
-                                     f"{(w.shape[0], w.shape[0])}")
-                if not np.all(np.isfinite(v)):
-                    raise ValueError(f"V[{l}] contains NaN or inf")
-            n_pre = w.shape[0]
-
-    # -------------------------------------------------------------- activation
-    def act(self, a):
-        """``y = sigma(a)`` elementwise (float64 array of ``a``'s shape)."""
-        if self.sigma == "tanh":
-            return np.tanh(a)
-        if self.sigma == "sigmoid":
-            return _logistic(a)
-        if self.sigma == "heaviside":
-            return (a - self.threshold > 0.0).astype(np.float64)  # Theta(0) = 0
-        return self.surrogate.primitive(a - self.threshold)
-
-    def act_grad(self, a, y=None):
-        """``sigma'(a)`` as used by the gradients (the surrogate ``F'`` for ``"heaviside"``).
-
-        ``y = sigma(a)`` may be passed to save the recomputation for tanh and sigmoid."""
-        if self.sigma == "tanh":
-            t = np.tanh(a) if y is None else y
-            return 1.0 - t * t
-        if self.sigma == "sigmoid":
-            s = _logistic(a) if y is None else y
-            return s * (1.0 - s)
-        return self.surrogate.derivative(a - self.threshold)
-
-    # -------------------------------------------------------------- forward
-    def step(self, l, y_self_prev, y_below_prev):
-        r"""``a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1]`` for one layer (0-based ``l``), batch
-        arrays ``(B, N)``; returns ``(a, y)``."""
-        a = y_below_prev @ self.W[l].T
-        if self.V[l] is not None:
-            a = a + y_self_prev @ self.V[l].T
-        return a, self.act(a)
-
-    def forward(self, x) -> RNNTrace:
-        """Simulate input ``x`` ``(B, T, N_0)`` and record ``a^l[n], y^l[n]`` of every layer."""
-        self.check_weights()
-        x = _as_array3(x, (None, None, self.sizes[0]), "x")
-        B, T, _ = x.shape
-        L = self.n_layers
-        A = [np.empty((B, T, n)) for n in self.sizes[1:]]
-        Y = [np.empty((B, T, n)) for n in self.sizes[1:]]
-        prev = [np.zeros((B, n)) for n in self.sizes]  # y^0..y^L at step n-1 (zero at n=0)
-        for n in range(T):
-            for l in range(L):
-                A[l][:, n], Y[l][:, n] = self.step(l, prev[l + 1], prev[l])
-            prev = [x[:, n]] + [Y[l][:, n] for l in range(L)]
-        return RNNTrace(x=x, a=tuple(A), y=tuple(Y), sigma=self.sigma)
-
-
-def _logistic(a):
-    """Stable ``1 / (1 + exp(-a))`` (``exp`` only of non-positive numbers)."""
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _check_trace(rnn, trace):
-    if not isinstance(rnn, RNN):
-        raise TypeError(f"rnn must be an RNN, got {type(rnn).__name__}")
-    if not isinstance(trace, RNNTrace):
-        raise TypeError(f"trace must be an RNNTrace (from rnn.forward), got "
-                        f"{type(trace).__name__}")
-    rnn.check_weights()
-    if trace.sigma != rnn.sigma:
-        raise ValueError(f"trace was recorded with sigma={trace.sigma!r}, rnn has "
-                         f"sigma={rnn.sigma!r}")
-    if len(trace.a) != rnn.n_layers or len(trace.y) != rnn.n_layers:
-        raise ValueError(f"trace has {len(trace.a)} layers, rnn has {rnn.n_layers}")
-    B, T, n0 = trace.x.shape
-    if n0 != rnn.sizes[0]:
-        raise ValueError(f"trace.x has {n0} inputs, rnn expects {rnn.sizes[0]}")
-    for l, n in enumerate(rnn.sizes[1:]):
-        for nm, arr in (("a", trace.a[l]), ("y", trace.y[l])):
-            if np.shape(arr) != (B, T, n):
-                raise ValueError(f"trace.{nm}[{l}] has shape {np.shape(arr)}, expected "
-                                 f"{(B, T, n)}")
-    return B, T
 
 
 # ---------------------------------------------------------------------------- Eq. 11 (BPTT)
@@ -395,9 +81,9 @@ def bptt_eq11(rnn, trace, dL_dy) -> Grads:
 def _bptt(rnn, trace, dL_dy, printed=frozenset(), last_step=None):
     """Eq. 11 with optional printed typos switched on (names in :data:`PRINTED_EQ11`; for the
     tests that show each typo is wrong) and the weight sums stopped at ``last_step``."""
-    B, T = _check_trace(rnn, trace)
+    B, T = check_trace(rnn, trace)
     L = rnn.n_layers
-    dL_dy = _as_array3(dL_dy, (B, T, rnn.sizes[-1]), "dL_dy")
+    dL_dy = as_finite_array(dL_dy, "dL_dy", (B, T, rnn.sizes[-1]))
     printed = frozenset(printed)
     if not printed <= PRINTED_EQ11:
         raise ValueError(f"unknown printed variants {sorted(printed - PRINTED_EQ11)}")
@@ -505,9 +191,9 @@ def _forward(rnn, x, dL_dy, printed=frozenset()):
     if not printed <= PRINTED_EQ12:
         raise ValueError(f"unknown printed variants {sorted(printed - PRINTED_EQ12)}")
     sizes = rnn.sizes
-    x = _as_array3(x, (None, None, sizes[0]), "x")
+    x = as_finite_array(x, "x", (None, None, sizes[0]))
     B, T, _ = x.shape
-    dL_dy = _as_array3(dL_dy, (B, T, sizes[-1]), "dL_dy")
+    dL_dy = as_finite_array(dL_dy, "dL_dy", (B, T, sizes[-1]))
     L = rnn.n_layers
     W, V = rnn.W, rnn.V
     # P[m][l]: dy^{l}/dW^{m} (0-based l, m; entries for l >= m), shape (B, N_m_post, N_m_pre, N_l)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import losses as _losses
+from .checks import as_rng, check_int
 from .grad.bptt import bptt
-from .datasets import _check_int
-from .network import Network, as_rng
+from .network import Network
 from .optim import Adam, Optimizer
 
 #: loss name -> (loss function, matching prediction rule)
@@ -172,7 +172,7 @@ def evaluate(net, x, labels, loss="max_over_time_ce", batch_size=None, predict=N
     loss_fn, predict = _resolve_loss(loss, predict)
     x, y = _check_data(net, x, labels, "x", "labels")
     n = x.shape[0]
-    bs = n if batch_size is None else min(_check_int("batch_size", batch_size, 1), n)
+    bs = n if batch_size is None else min(check_int("batch_size", batch_size, 1), n)
     total, correct = 0.0, 0
     for start in range(0, n, bs):
         xb, yb = x[start:start + bs], y[start:start + bs]
@@ -237,8 +237,8 @@ def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, ba
     elif not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a refsnn.optim optimiser, got "
                         f"{type(optimizer).__name__}")
-    epochs = _check_int("epochs", epochs, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
     if grad_fn is None:
         grad_fn = bptt
     elif not callable(grad_fn):

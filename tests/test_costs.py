@@ -1,9 +1,9 @@
-"""refsnn.costs: the measured cost of BPTT vs exact RTRL (memory in T is behavioural)."""
+"""benchmarks.costs: the measured cost of BPTT vs exact RTRL (memory in T is behavioural)."""
 
 import numpy as np
 import pytest
 
-from refsnn import costs
+from benchmarks import costs
 
 
 def test_measure_tiny_sizes_returns_finite_positive_numbers():

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from refsnn import LIFParams, Network, bptt, events, lif, losses
-from refsnn.network import _EMPTY
 
 
 def _spikes(shape, density, seed):
@@ -48,9 +47,8 @@ def test_forward_event_path_equals_dense_path(recurrent):
     for use_events in (True, False):
         I, U, S = (np.empty((4, 60, 30)) for _ in range(3))
         lif.layer_forward(x, e.ptr, e.idx, e.val, use_events, net.W[0],
-                          net.V[0] if recurrent else _EMPTY, recurrent, p.alpha, p.beta,
-                          p.threshold, p.reset_code, lif.SPIKE_HARD, net.surrogate.code,
-                          net.surrogate.scale, I, U, S)
+                          net.V[0] if recurrent else np.zeros((0, 0)), recurrent,
+                          lif.neuron(p, net.surrogate, "hard"), I, U, S)
         out.append((I, U, S))
     assert out[0][2].any()
     for a, b in zip(*out):

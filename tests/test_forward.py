@@ -14,8 +14,8 @@
 import numpy as np
 import pytest
 
+from benchmarks.costs import peak_memory
 from refsnn import LIFParams, Network, bptt, gradcheck, losses
-from refsnn.costs import peak_memory
 from refsnn.grad.forward import _rtrl, rtrl
 from conftest import random_problem
 

@@ -3,17 +3,12 @@
 This is the correctness cross-check `make bench` runs before timing, as a test: the vectorised
 "student" BPTT, written independently of the Numba kernels, must equal ``refsnn.bptt``.
 """
-import os
-import sys
-
 import numpy as np
 import pytest
 
+from benchmarks import numpy_baseline
 from refsnn import LIFParams, Network, bptt, gradcheck, losses
 from conftest import random_problem
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks import numpy_baseline  # noqa: E402
 
 
 def _assert_same(net, x, loss, target, spike):

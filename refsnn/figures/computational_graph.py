@@ -25,6 +25,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch
 
 from .. import LIFParams, Network
+from ..checks import check_int
 from . import style
 
 NAME = "computational_graph"
@@ -66,8 +67,7 @@ def graph_edges(net, n_steps=3):
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a refsnn.Network, got {type(net).__name__}")
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+    n_steps = check_int("n_steps", n_steps, 1)
     L = net.n_hidden_layers
     has_reset = net.params.reset != "none"
     edges = []

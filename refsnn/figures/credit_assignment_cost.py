@@ -4,8 +4,9 @@ Not a figure of the tutorial (Fig. 2 shows the unrolled graph; this plots what t
 arXiv Eq. 12 says about it): BPTT must store the whole trace, memory ``O(NT)``, whereas the
 forward method (Eq. 12, :func:`refsnn.rtrl`) keeps the sensitivities of every neuron to every
 weight, memory ``O(N^3)`` independent of ``T``, at ``O(N^4)`` time per step. The data come from
-:func:`refsnn.costs.measure` (one recurrent hidden layer of ``N`` LIF neurons, batch 1;
-peak memory by :mod:`tracemalloc` during one gradient, time per gradient).
+:func:`benchmarks.costs.measure`, the measurement code beside the package (one recurrent
+hidden layer of ``N`` LIF neurons, batch 1; peak memory by :mod:`tracemalloc` during one
+gradient, time per gradient).
 
 What must be visible:
 
@@ -20,8 +21,6 @@ What must be visible:
 """
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from matplotlib import ticker
 
@@ -33,13 +32,14 @@ LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike", "e
 
 
 def costs_module():
-    """:mod:`refsnn.costs`, the measurement behind the figure."""
-    from .. import costs
+    """:mod:`benchmarks.costs`, the measurement behind the figure (imported when drawn: the
+    measurement code is not part of the library)."""
+    from benchmarks import costs
     return costs
 
 
 def data(quick=False):
-    """The measurement behind the figure (``measure`` of :mod:`refsnn.costs`)."""
+    """The measurement behind the figure (``measure`` of :mod:`benchmarks.costs`)."""
     costs = costs_module()
     sizes = dict(costs.QUICK) if quick else dict(costs.FULL)
     if not quick:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import LIFParams, Network
+from ..checks import check_int
 from . import style
 
 NAME = "lif_dynamics"
@@ -56,8 +57,7 @@ def input_spikes(n_steps=N_STEPS, seed=SEED):
     seed : int
         Seed of the dense phase.
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 100:
-        raise ValueError(f"n_steps must be an integer >= 100, got {n_steps!r}")
+    n_steps = check_int("n_steps", n_steps, 100)
     x = np.zeros((n_steps, 4))
     scale = n_steps / N_STEPS
     for n, j in SPARSE_SPIKES:

@@ -12,13 +12,13 @@ same equations and snnTorch when torch imports (otherwise those curves are absen
 says so). What must be visible: refsnn below every reference at every size, and the gap largest
 for small networks, where the references pay a fixed per-step interpreter/dispatch cost.
 
-The references live in ``benchmarks/`` beside the package (a source checkout); without it only
-the refsnn curve is drawn. ``quick=True`` uses three small sizes, ``T = 20`` and one repeat.
+The measurement is :mod:`benchmarks.timing` (the benchmark's own cases and timers, installed
+beside the package), imported when the figure is drawn. ``quick=True`` uses three small sizes,
+``T = 20`` and one repeat.
 """
 from __future__ import annotations
 
 import os
-import sys
 
 import numba
 import numpy as np
@@ -34,43 +34,11 @@ LABELS = {"refsnn": "refsnn (Numba)", "refsnn32": "refsnn, float32", "numpy": "N
           "torch": "PyTorch autograd", "snntorch": "snnTorch"}
 
 
-def _timing_module():
-    """``benchmarks.timing`` from the source checkout, or None."""
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if root not in sys.path and os.path.isdir(os.path.join(root, "benchmarks")):
-        sys.path.insert(0, root)
-    try:
-        from benchmarks import timing
-    except Exception:
-        return None
-    return timing
-
-
 def measure(sizes_N, T, B, repeats, with_torch=True):
     """``{impl: [seconds per step for each N]}``, plus the set of skipped implementations."""
-    timing = _timing_module()
+    from benchmarks import timing  # measurement code, outside the library
+
     results, skipped = {}, set()
-    if timing is None:  # only refsnn, timed here directly
-        import time
-
-        from .. import LIFParams, Network, bptt, losses
-        p = LIFParams.from_taus(1e-3, 5e-3, 1e-2, reset="subtract", detach_reset=True)
-        for N in sizes_N:
-            net = Network.init([700, N, 20], p, recurrent=True, rng=0)
-            x = (np.random.default_rng(0).random((B, T, 700)) < DENSITY).astype(float)
-            labels = np.arange(B) % 20
-
-            def fb():
-                tr = net.simulate(x)
-                bptt(net, tr, losses.max_over_time_ce(tr.readout, labels)[1])
-            fb()
-            ts = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                fb()
-                ts.append(time.perf_counter() - t0)
-            results.setdefault("refsnn", []).append(float(np.median(ts)) / T)
-        return results, {"numpy", "torch", "snntorch"}
     if not timing.torch_reference.available():
         skipped |= {"torch", "snntorch"}
     elif not timing.torch_reference.snntorch_available():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_int
 from ..surrogate import Surrogate, heaviside_array
 from . import style
 
@@ -56,8 +57,7 @@ def curves(n_points=801):
     step : ndarray
         ``Theta(U - theta)``.
     """
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) \
-            or n_points < 11 or n_points % 2 == 0:
+    if check_int("n_points", n_points, 11) % 2 == 0:
         raise ValueError(f"n_points must be an odd integer >= 11, got {n_points!r}")
     U = np.linspace(0.0, 2.0 * THETA, n_points)
     x = U - THETA

@@ -5,7 +5,8 @@
 * :mod:`.superspike` -- SuperSpike eligibility traces with van Rossum loss (tutorial Eqs. 13-17)
 * :mod:`.eprop` -- e-prop factorisation: eligibility traces times learning signals
 """
-from .bptt import Grads, bptt
+from ..trace import Grads
+from .bptt import bptt
 from .eprop import eprop, eprop_exact
 from .forward import rtrl
 from .superspike import superspike, van_rossum

@@ -2,7 +2,7 @@ r"""Backpropagation through time for the LIF network, written out by hand.
 
 Adjoints ``gX[n] = dL/dX[n]`` (total derivative of the loss through every later use of
 ``X[n]``) of one layer, computed backwards from ``n = T-1`` with ``gI[T] = gU[T] = 0``.
-With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5) and ``r[n] = 1 - S[n]``:
+With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5):
 
 .. math::
 
@@ -12,15 +12,10 @@ With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5) and ``r[
     gU[n] &= gU_{ext}[n] + s'[n]\, gS[n] + \partial U[n+1]/\partial U[n]\; gU[n+1] \\
     gI[n] &= \alpha\, gI[n+1] + \partial U[n+1]/\partial I[n]\; gU[n+1]
 
-with, per reset mode (Eq. 8 and variants),
-
-=============  ======================  ======================  ==========================
-reset          dU[n+1]/dU[n]            dU[n+1]/dI[n]           dU[n+1]/dS[n]
-=============  ======================  ======================  ==========================
-subtract       beta                     1                       -theta
-zero           beta (1 - S[n])          1 - S[n]                -(beta U[n] + I[n])
-none           beta                     1                       0
-=============  ======================  ======================  ==========================
+with the partial derivatives of Eq. 8 per reset mode from :func:`refsnn.lif.reset_partials`
+(its table: ``beta, 1, -theta`` for the subtractive reset; ``beta (1 - S[n]), 1 - S[n],
+-(beta U[n] + I[n])`` for the zero reset; ``beta, 1, 0`` without reset; the last one 0 when
+``detach_reset``).
 
 The weights enter only through ``I[n+1]`` (Eq. 7), so
 
@@ -43,56 +38,35 @@ wrapped for Python callers by :func:`layer_adjoints` and :func:`readout_adjoints
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numba
 import numpy as np
 
 from .. import lif
-from ..lif import RESET_SUBTRACT, RESET_ZERO, add_weighted_rows, spike_grad
-from ..network import _EMPTY
+from ..lif import add_weighted_rows, reset_partials, spike_grad
+from ..trace import Grads, check_readout_grad, check_trace
 
-
-@dataclass
-class Grads:
-    """Gradients mirroring a network: ``W[l]`` like ``net.W[l]``, ``V[l]`` like ``net.V[l]``."""
-
-    W: list
-    V: list
-
-    def parameters(self):
-        """``[(name, array), ...]`` in the order of :meth:`refsnn.Network.parameters`."""
-        out = [(f"W[{l}]", w) for l, w in enumerate(self.W)]
-        out += [(f"V[{l}]", v) for l, v in enumerate(self.V) if v is not None]
-        return out
+#: the V of a layer without recurrence (never read: has_V is False)
+_NO_V = np.zeros((0, 0))
 
 
 @numba.njit(cache=True)
-def adjoint_step(gS, U_n, I_n, S_n, gU_next, gI_next, alpha, beta, theta, reset, detach_reset,
-                 spike, sg_code, sg_scale, gU_n, gI_n):
+def adjoint_step(gS, U_n, I_n, S_n, gU_next, gI_next, nrn, gU_n, gI_n):
     """One step ``n`` of the adjoint recursion (module docstring) for one sample of one layer.
 
     ``gS`` ``(N,)``: the error arriving at ``S[n]`` from the layer above and through ``V``; the
     reset term ``dU[n+1]/dS[n] gU[n+1]`` is added here. ``U_n, I_n, S_n``: the trace at step
-    ``n``. ``gU_next, gI_next``: ``gU[n+1], gI[n+1]`` (zero rows at the last step). Writes
-    ``gU_n = gU[n]`` and ``gI_n = gI[n]``.
+    ``n``. ``gU_next, gI_next``: ``gU[n+1], gI[n+1]`` (zero rows at the last step). ``nrn``: the
+    layer's :data:`refsnn.lif.Neuron`. Writes ``gU_n = gU[n]`` and ``gI_n = gI[n]``.
     """
     for i in range(gS.shape[0]):
-        g = gS[i]
-        if not detach_reset:
-            if reset == RESET_SUBTRACT:
-                g -= theta * gU_next[i]                             # dU[n+1]/dS[n] = -theta
-            elif reset == RESET_ZERO:
-                g -= (beta * U_n[i] + I_n[i]) * gU_next[i]          # -(beta U[n] + I[n])
-        keep = 1.0 - S_n[i] if reset == RESET_ZERO else 1.0        # dU[n+1]/dI[n]
-        gU_n[i] = (spike_grad(spike, sg_code, sg_scale, U_n[i] - theta) * g
-                   + beta * keep * gU_next[i])
-        gI_n[i] = alpha * gI_next[i] + keep * gU_next[i]
+        dU_dU, dU_dI, dU_dS = reset_partials(nrn, U_n[i], I_n[i], S_n[i])
+        g = gS[i] + dU_dS * gU_next[i]                                  # gS[n]
+        gU_n[i] = spike_grad(nrn, U_n[i] - nrn.theta) * g + dU_dU * gU_next[i]
+        gI_n[i] = nrn.alpha * gI_next[i] + dU_dI * gU_next[i]
 
 
 @numba.njit(cache=True)
-def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, spike,
-                   sg_code, sg_scale, gS_ext, gU_ext, gI, gU):
+def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
     """The adjoint recursion of one layer over all steps; fills ``gI, gU`` ``(B, T, N)``.
 
     The layer-at-a-time form that the ``lif_bptt`` exercise asks for (:func:`bptt` itself runs
@@ -111,20 +85,20 @@ def layer_backward(I, U, S, V, has_V, alpha, beta, theta, reset, detach_reset, s
                 gS[i] = gS_ext[b, n, i]
             if has_V:  # + V^T gI[n+1]
                 add_weighted_rows(gS, V, gI_next)
-            adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, alpha, beta, theta,
-                         reset, detach_reset, spike, sg_code, sg_scale, gU[b, n], gI[b, n])
+            adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, nrn, gU[b, n],
+                         gI[b, n])
             for i in range(N):
                 gU[b, n, i] += gU_ext[b, n, i]
 
 
 @numba.njit(cache=True, parallel=True)
-def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset, detach_reset,
-                     spike, sg_code, sg_scale, gI, gI_o):
+def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, gI, gI_o):
     """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
 
     ``I, U, S``: typed lists of the hidden layers' ``(B, T, N_l)`` traces; ``W``: typed list
     ``[W^(1), ..., W^(L), W_o]``; ``V``: typed list of ``(N_l, N_l)`` (any array where
-    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``. Writes ``gI[l]``
+    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``nrn``: the hidden
+    layers' :data:`refsnn.lif.Neuron` (the readout uses its ``alpha, beta``). Writes ``gI[l]``
     ``(B, T, N_l)`` and the readout's ``gI_o`` ``(B, T, N_out)``: all the weight gradients need.
 
     Samples are independent, so each thread (``numba.prange`` over ``b``) runs the whole sweep
@@ -139,6 +113,7 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset,
     for l in range(L):
         N_max = max(N_max, U[l].shape[2])
     dt = d_readout.dtype
+    alpha, beta = nrn.alpha, nrn.beta
     for b in numba.prange(B):
         zero = np.zeros(N_max, dtype=dt)            # gI[T] = gU[T] = 0
         gS = np.empty(N_max, dtype=dt)
@@ -162,8 +137,7 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, alpha, beta, theta, reset,
                     if has_V[l]:
                         add_weighted_rows(g_s, V[l], gI_next)  # + V^T gI[n+1]
                 adjoint_step(g_s, U[l][b, n], I[l][b, n], S[l][b, n], gU_next[l, :N], gI_next,
-                             alpha, beta, theta, reset, detach_reset, spike, sg_code, sg_scale,
-                             gU_cur[l, :N], gI[l][b, n])
+                             nrn, gU_cur[l, :N], gI[l][b, n])
             gU_next, gU_cur = gU_cur, gU_next
 
 
@@ -240,10 +214,12 @@ def backprop_to_input_kernel(gI, W, g):
 def weight_gradient(g_next, s_prev, events=None):
     """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``.
 
-    With ``events`` (the event list of ``s_prev``) only the events are visited.
+    With ``events`` (the event list of ``s_prev``) only the events are visited (``s_prev`` may
+    then be None).
     """
-    outT = np.zeros((s_prev.shape[2], g_next.shape[2]),
-                    dtype=np.result_type(g_next.dtype, s_prev.dtype))
+    s = s_prev if events is None else events.val  # the presynaptic values: their dtype counts
+    N_s = s_prev.shape[2] if events is None else events.shape[2]
+    outT = np.zeros((N_s, g_next.shape[2]), dtype=np.result_type(g_next.dtype, s.dtype))
     g_next = np.ascontiguousarray(g_next)
     if events is None:
         outer_sum_kernel(g_next, np.ascontiguousarray(s_prev), outT, numba.get_num_threads())
@@ -276,10 +252,8 @@ def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="ha
     gU_ext = np.zeros_like(U) if gU_ext is None else np.ascontiguousarray(gU_ext, np.float64)
     layer_backward(np.ascontiguousarray(I, dtype=np.float64), U,
                    np.ascontiguousarray(S, dtype=np.float64),
-                   _EMPTY if V is None else np.ascontiguousarray(V, dtype=np.float64),
-                   V is not None, params.alpha, params.beta, params.threshold,
-                   lif.RESET_NONE if spike == "none" else params.reset_code,
-                   params.detach_reset, lif.spike_code(spike), surrogate.code, surrogate.scale,
+                   _NO_V if V is None else np.ascontiguousarray(V, dtype=np.float64),
+                   V is not None, lif.neuron(params, surrogate, spike),
                    np.ascontiguousarray(gS_ext, dtype=np.float64), gU_ext, gI, gU)
     return gI, gU
 
@@ -289,59 +263,6 @@ def readout_adjoints(net, trace, d_readout):
     zeros = np.zeros_like(trace.readout, dtype=np.float64)
     return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.params,
                           net.surrogate, zeros, d_readout, spike="none")[0]
-
-
-def check_trace(net, trace):
-    """Raise ValueError unless ``trace`` has every array a network of ``net``'s shape records.
-
-    The kernels read ``x, I, U, S, readout_I, readout`` without bounds checks, so each shape is
-    checked here, before any kernel runs.
-    """
-    net.check_weights()
-    x = np.asarray(trace.x)
-    if x.ndim != 3 or x.shape[2] != net.sizes[0]:
-        raise ValueError(f"trace.x has shape {x.shape}, expected (batch, time, {net.sizes[0]})")
-    B, T, _ = x.shape
-    for name in ("I", "U", "S"):
-        arrs = getattr(trace, name)
-        if len(arrs) != net.n_hidden_layers:
-            raise ValueError(f"trace.{name} has {len(arrs)} hidden layers, network has "
-                             f"{net.n_hidden_layers}")
-        for l, a in enumerate(arrs):
-            if np.shape(a) != (B, T, net.sizes[l + 1]):
-                raise ValueError(f"trace.{name}[{l}] has shape {np.shape(a)}, expected "
-                                 f"{(B, T, net.sizes[l + 1])}")
-    for name in ("x", "readout_I", "readout", "I", "U", "S"):
-        arrs = getattr(trace, name)
-        for a in arrs if isinstance(arrs, list) else [arrs]:
-            if np.asarray(a).dtype != net.dtype:
-                raise ValueError(f"trace.{name} is {np.asarray(a).dtype}, the network is "
-                                 f"{np.dtype(net.dtype).name}: simulate with this network")
-    for name in ("readout_I", "readout"):
-        if np.shape(getattr(trace, name)) != (B, T, net.sizes[-1]):
-            raise ValueError(f"trace.{name} has shape {np.shape(getattr(trace, name))}, "
-                             f"expected {(B, T, net.sizes[-1])}")
-    if trace.spike not in ("hard", "soft"):
-        raise ValueError(f"trace.spike must be 'hard' or 'soft', got {trace.spike!r}")
-    e = trace.x_events
-    if e is not None and (tuple(e.shape) != x.shape or e.ptr.shape != (B * T + 1,)
-                          or e.ptr[0] != 0 or e.ptr[-1] != e.idx.size
-                          or e.idx.size != e.val.size or np.any(np.diff(e.ptr) < 0)
-                          or (e.idx.size and not 0 <= e.idx.min() <= e.idx.max() < x.shape[2])):
-        # the kernels index with these without bounds checks
-        raise ValueError("trace.x_events does not describe trace.x")
-
-
-def check_readout_grad(d_readout, trace, name="d_readout"):
-    """Return ``d_readout`` with ``trace.readout``'s shape and dtype, finite, or raise."""
-    d = np.asarray(d_readout)
-    if d.shape != trace.readout.shape:
-        raise ValueError(f"{name} must have the readout's shape {trace.readout.shape}, "
-                         f"got {d.shape}")
-    d = np.ascontiguousarray(d, dtype=trace.readout.dtype)
-    if not np.all(np.isfinite(d)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return d
 
 
 def bptt(net, trace, d_readout) -> Grads:
@@ -364,7 +285,6 @@ def bptt(net, trace, d_readout) -> Grads:
     """
     check_trace(net, trace)
     d_readout = check_readout_grad(d_readout, trace)
-    p, sg = net.params, net.surrogate
     dt = d_readout.dtype.type
 
     def typed(arrays):
@@ -378,11 +298,10 @@ def bptt(net, trace, d_readout) -> Grads:
     gI_o = np.empty_like(d_readout)
     network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(net.W),
                      typed([empty if v is None else v for v in net.V]),
-                     np.array([v is not None for v in net.V]), d_readout, dt(p.alpha), dt(p.beta),
-                     dt(p.threshold), p.reset_code, p.detach_reset, lif.spike_code(trace.spike),
-                     sg.code, sg.scale, typed(gI), gI_o)
+                     np.array([v is not None for v in net.V]), d_readout,
+                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt), typed(gI), gI_o)
     # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
-    S_pre = [trace.x] + trace.S
+    S_pre = [trace.x if trace.x_events is None else None] + trace.S  # a sparse x: its events
     gW = [weight_gradient(g, s, trace.x_events if l == 0 else None)
           for l, (g, s) in enumerate(zip(gI + [gI_o], S_pre))]
     gV = [None if v is None else weight_gradient(g, s) for v, g, s in zip(net.V, gI, trace.S)]

@@ -19,7 +19,7 @@ and treat every spike arriving through a synapse as an external input:
     e_{ij}[n] &= \sigma'(U_i[n] - \vartheta)\, \epsilon^U_{ij}[n]
         \qquad (= [dS_i[n] / d\theta]_{\text{local}})
 
-with the partial derivatives of the reset table in :mod:`refsnn.grad.bptt` (the last one is 0
+with the partial derivatives of Eq. 8 from :func:`refsnn.lif.reset_partials` (the last one is 0
 when ``detach_reset``). This is RTRL (:mod:`refsnn.grad.forward`) with the ``V`` term of the
 current equation deleted and the sensitivity kept only for ``k = i``.
 
@@ -82,9 +82,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lif import RESET_SUBTRACT, RESET_ZERO
-from ..network import Network, Trace
-from .bptt import Grads, check_readout_grad, check_trace
+from .. import lif
+from ..network import Network
+from ..trace import Grads, Trace, check_readout_grad, check_trace
 
 
 def _check(net, trace, d_readout):
@@ -100,6 +100,13 @@ def _check(net, trace, d_readout):
     return check_readout_grad(d_readout, trace)
 
 
+def _partials(net, trace):
+    """``(dU[n+1]/dU[n], dU[n+1]/dI[n], dU[n+1]/dS[n])`` of the spiking layer at every step,
+    each ``(B, T, N)`` (:func:`refsnn.lif.reset_partials`)."""
+    nrn = lif.neuron(net.params, net.surrogate, trace.spike)
+    return lif.reset_partials_array(nrn, trace.U[0], trace.I[0], trace.S[0])
+
+
 class _Local:
     """Forward recursion of the local eligibility traces of one presynaptic source."""
 
@@ -111,18 +118,12 @@ class _Local:
         """``e_ij[n] = sigma'_i[n] eU_ij[n]``."""
         return sp[:, :, None] * self.eU
 
-    def advance(self, p, sp, S, U, I, pre):
-        """From step ``n`` to ``n + 1``; ``sp, S, U, I``: ``(B, N)`` at step ``n``; ``pre``:
-        ``(B, M)`` presynaptic ``p[n]``."""
-        keep = (1.0 - S) if p.reset == "zero" else np.ones_like(S)
-        du = (p.beta * self.eU + self.eI) * keep[:, :, None]
-        if not p.detach_reset:
-            if p.reset_code == RESET_SUBTRACT:
-                du -= (p.threshold * sp)[:, :, None] * self.eU
-            elif p.reset_code == RESET_ZERO:
-                du -= ((p.beta * U + I) * sp)[:, :, None] * self.eU
-        self.eU = du
-        self.eI = p.alpha * self.eI + pre[:, None, :]
+    def advance(self, alpha, partials, sp, pre):
+        """From step ``n`` to ``n + 1``; ``partials``: Eq. 8's three partials at step ``n``,
+        ``sp``: the slopes ``(B, N)`` at step ``n``; ``pre``: ``(B, M)`` presynaptic ``p[n]``."""
+        dU_dU, dU_dI, dU_dS = (a[:, :, None] for a in partials)
+        self.eU = dU_dU * self.eU + dU_dI * self.eI + dU_dS * self.e(sp)
+        self.eI = alpha * self.eI + pre[:, None, :]
 
 
 def learning_signal(net, trace, d_readout):
@@ -142,11 +143,12 @@ def _learning_signal(net, trace, d_readout, total=False):
     double-counting mistake, for the tests only)."""
     d = _check(net, trace, d_readout)
     p, sg = net.params, net.surrogate
-    I, U, S = trace.I[0], trace.U[0], trace.S[0]
+    U = trace.U[0]
     Wo, V = net.W[1], net.V[0]
     B, T, N = U.shape
     K = d.shape[2]
     sp_all = sg.derivative(U - p.threshold)
+    dU_dU, dU_dI, dU_dS = _partials(net, trace)
     Lsig = np.zeros((B, T, N))
     gI_o, gU_o = np.zeros((B, K)), np.zeros((B, K))  # at step n+1
     gI, gU = np.zeros((B, N)), np.zeros((B, N))
@@ -154,16 +156,10 @@ def _learning_signal(net, trace, d_readout, total=False):
         Ln = gI_o @ Wo
         if V is not None:
             Ln = Ln + gI @ V
-        gS = Ln
-        if not p.detach_reset:
-            if p.reset_code == RESET_SUBTRACT:
-                gS = gS - p.threshold * gU
-            elif p.reset_code == RESET_ZERO:
-                gS = gS - (p.beta * U[:, n] + I[:, n]) * gU
+        gS = Ln + dU_dS[:, n] * gU
         Lsig[:, n] = gS if total else Ln
-        keep = 1.0 - S[:, n] if p.reset_code == RESET_ZERO else 1.0
-        gU_new = sp_all[:, n] * gS + p.beta * keep * gU
-        gI = p.alpha * gI + keep * gU
+        gU_new = sp_all[:, n] * gS + dU_dU[:, n] * gU
+        gI = p.alpha * gI + dU_dI[:, n] * gU
         gU = gU_new
         gU_o_new = d[:, n] + p.beta * gU_o
         gI_o = p.alpha * gI_o + gU_o
@@ -184,7 +180,8 @@ def factorised_gradient(net, trace, d_readout, signal):
     forward), and the exact readout gradient; ``signal``: ``(B, T, N)``. Returns ``Grads``."""
     d = _check(net, trace, d_readout)
     p, sg = net.params, net.surrogate
-    I, U, S, x = trace.I[0], trace.U[0], trace.S[0], trace.x
+    U, S, x = trace.U[0], trace.S[0], trace.x
+    partials = _partials(net, trace)
     B, T, N = U.shape
     signal = np.asarray(signal, dtype=np.float64)
     if signal.shape != (B, T, N):
@@ -204,9 +201,10 @@ def factorised_gradient(net, trace, d_readout, signal):
         _readout_grad_step(ro, S[:, n], d[:, n], gWo, p.alpha, p.beta)
         if n + 1 == T:
             break
+        part_n = [a[:, n] for a in partials]
         if has_V:
-            eV.advance(p, sp, S[:, n], U[:, n], I[:, n], S[:, n])
-        eW.advance(p, sp, S[:, n], U[:, n], I[:, n], x[:, n])
+            eV.advance(p.alpha, part_n, sp, S[:, n])
+        eW.advance(p.alpha, part_n, sp, x[:, n])
     return Grads(W=[gW, gWo], V=[gV])
 
 
@@ -267,7 +265,8 @@ def eprop(net, trace, d_readout, feedback=None) -> Grads:
     d = _check(net, trace, d_readout)
     Bm = _feedback(net, feedback)
     p, sg = net.params, net.surrogate
-    I, U, S, x = trace.I[0], trace.U[0], trace.S[0], trace.x
+    U, S, x = trace.U[0], trace.S[0], trace.x
+    partials = _partials(net, trace)
     B, T, N = U.shape
     has_V = net.V[0] is not None
     eW = _Local(B, N, x.shape[2])
@@ -291,7 +290,8 @@ def eprop(net, trace, d_readout, feedback=None) -> Grads:
             e = loc.e(sp)
             f[1] = p.beta * f[1] + f[0]
             f[0] = p.alpha * f[0] + e
+        part_n = [a[:, n] for a in partials]
         if has_V:
-            eV.advance(p, sp, S[:, n], U[:, n], I[:, n], S[:, n])
-        eW.advance(p, sp, S[:, n], U[:, n], I[:, n], x[:, n])
+            eV.advance(p.alpha, part_n, sp, S[:, n])
+        eW.advance(p.alpha, part_n, sp, x[:, n])
     return Grads(W=[gW, gWo], V=[gV])

@@ -36,7 +36,10 @@ differentiating Eqs. 7-8 (tutorial, arXiv numbering) exactly:
 With ``detach_reset=True`` the terms containing :math:`\partial S^{(l)}_k[n]` in the membrane
 equations are dropped, while the forward *value* of the reset still acts (the factor
 :math:`1 - S[n]` of the zero reset stays). These are the rows of the partial-derivative table
-in :mod:`refsnn.grad.bptt`, applied forwards. The readout is layer ``L+1`` with
+of :func:`refsnn.lif.reset_partials`, applied forwards: the kernel computes
+:math:`\partial U[n+1] = \tfrac{\partial U[n+1]}{\partial U[n]} \partial U[n]
++ \tfrac{\partial U[n+1]}{\partial I[n]} \partial I[n]
++ \tfrac{\partial U[n+1]}{\partial S[n]} \partial S[n]` with those partials. The readout is layer ``L+1`` with
 :math:`S_o \equiv 0` (so no ``V``, no reset, :math:`s' = 0`), its source term for
 :math:`\theta = (W_o)_{ij}` is :math:`\delta_{ki} S^{(L)}_j[n]`, and the gradient is accumulated
 online, reading ``d_readout[:, n]`` only at step ``n``:
@@ -90,9 +93,9 @@ import numba
 import numpy as np
 
 from .. import lif
-from ..lif import RESET_SUBTRACT, RESET_ZERO, membrane_update, spike_fn, spike_grad
-from ..network import Network, Trace, validate_input
-from .bptt import Grads, check_readout_grad, check_trace
+from ..lif import add_weighted_rows, fire, leak, reset_partials, spike_grad
+from ..network import Network, validate_input
+from ..trace import Grads, Trace, check_readout_grad, check_trace
 
 #: source-term codes of :func:`sensitivity_step`
 SRC_NONE, SRC_W, SRC_V = range(3)
@@ -103,17 +106,17 @@ _EMPTY3 = np.zeros((0, 0, 0))
 
 # ---------------------------------------------------------------------------- kernels
 @numba.njit(cache=True)
-def slopes(U, n, theta, spike, sg_code, sg_scale, out):
+def slopes(U, n, nrn, out):
     """``out[b, k] = F'(U[b, n, k] - theta)`` (0 for a non-spiking layer); ``out`` is ``(B, N)``."""
     B, _, N = U.shape
     for b in range(B):
         for k in range(N):
-            out[b, k] = spike_grad(spike, sg_code, sg_scale, U[b, n, k] - theta)
+            out[b, k] = spike_grad(nrn, U[b, n, k] - nrn.theta)
 
 
 @numba.njit(cache=True)
-def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, U, S, n,
-                     alpha, beta, theta, reset, detach_reset, source, src, n_src):
+def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, U, S, n, nrn,
+                     source, src, n_src):
     r"""Advance the sensitivities of one layer to one parameter block from step ``n`` to ``n+1``.
 
     ``dI, dU``: ``(B, P, N)``, sensitivities of this layer's ``I[n], U[n]`` to the ``P``
@@ -121,20 +124,23 @@ def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, 
     ``dU_below``: ``(B, P, N_below)``, the layer below at step ``n`` (``has_below``; false for
     the block's own layer, whose input does not depend on the block). ``sp, sp_below``:
     ``(B, N)``, ``(B, N_below)`` surrogate slopes at step ``n``. ``I, U, S``: this layer's
-    forward values, read at ``[b, n]`` (only by the zero reset; the readout passes an
-    empty ``S``). ``source``: ``SRC_W``/``SRC_V`` if the block is this layer's ``W``/``V``, whose
-    entry ``(i, j)`` (flat ``p = i * N_src + j``) adds the presynaptic ``src[b, n_src, j]`` to
-    ``dI_i[n+1]``.
+    forward values, read at ``[b, n]`` (by :func:`refsnn.lif.reset_partials`); ``nrn``: the
+    layer's :data:`refsnn.lif.Neuron`. ``source``: ``SRC_W``/``SRC_V`` if the block is this
+    layer's ``W``/``V``, whose entry ``(i, j)`` (flat ``p = i * N_src + j``) adds the
+    presynaptic ``src[b, n_src, j]`` to ``dI_i[n+1]``.
     """
     B, P, N = dU.shape
     Nb = W.shape[1]
     ds = np.empty(N)
     dsb = np.empty(Nb)
+    dU_dU, dU_dI, dU_dS = np.empty(N), np.empty(N), np.empty(N)  # Eq. 8's partials at step n
     act = np.empty(N, dtype=np.int64)  # neurons with a non-zero slope (others have dS = 0)
     actb = np.empty(Nb, dtype=np.int64)
     for b in range(B):
         na = 0
         for k in range(N):
+            dU_dU[k], dU_dI[k], dU_dS[k] = reset_partials(nrn, U[b, n, k], I[b, n, k],
+                                                          S[b, n, k])
             if sp[b, k] != 0.0:
                 act[na] = k
                 na += 1
@@ -150,19 +156,12 @@ def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, 
             for a in range(nab):
                 k = actb[a]
                 dsb[k] = sp_below[b, k] * dU_below[b, p, k]
-            # Eq. 8 and its reset variants, differentiated (uses dI[n] before it is advanced)
+            # Eq. 8 differentiated (uses dI[n] before it is advanced)
             for k in range(N):
-                du = beta * dU[b, p, k] + dI[b, p, k]
-                if reset == RESET_ZERO:
-                    du *= 1.0 - S[b, n, k]
-                    if not detach_reset:
-                        du -= (beta * U[b, n, k] + I[b, n, k]) * ds[k]
-                elif reset == RESET_SUBTRACT and not detach_reset:
-                    du -= theta * ds[k]
-                dU[b, p, k] = du
+                dU[b, p, k] = dU_dU[k] * dU[b, p, k] + dU_dI[k] * dI[b, p, k] + dU_dS[k] * ds[k]
             # Eq. 7 differentiated: leak, layer below through W, own spikes through V
             for k in range(N):
-                di = alpha * dI[b, p, k]
+                di = nrn.alpha * dI[b, p, k]
                 for a in range(nab):
                     k2 = actb[a]
                     di += W[k, k2] * dsb[k2]
@@ -204,8 +203,7 @@ def block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, sour
     sensitivity_step(dI_f, dU_f, dS_f, sp, np.ones((B, N_in)), True,
                      np.ascontiguousarray(W, dtype=np.float64),
                      _EMPTY2 if V is None else np.ascontiguousarray(V, dtype=np.float64),
-                     V is not None, *state, 0, params.alpha, params.beta, params.threshold,
-                     params.reset_code, params.detach_reset,
+                     V is not None, *state, 0, lif.neuron(params, surrogate),
                      SRC_NONE if source is None else SRC_W, src, 0)
     return dI_f.reshape(B, A, C, N), dU_f.reshape(B, A, C, N)
 
@@ -223,35 +221,21 @@ def accumulate(dU_o, d, n, g):
 
 
 @numba.njit(cache=True)
-def spike_step(U, theta, spike, sg_code, sg_scale, S):
+def spike_step(U, nrn, S):
     """``S[b, 0] = Theta or F(U[b, 0] - theta)`` for the running state ``(B, 1, N)``."""
-    B, _, N = U.shape
-    for b in range(B):
-        for i in range(N):
-            S[b, 0, i] = spike_fn(spike, sg_code, sg_scale, U[b, 0, i] - theta)
+    for b in range(U.shape[0]):
+        fire(nrn, U[b, 0], S[b, 0])
 
 
 @numba.njit(cache=True)
-def forward_step(S_in, n_in, W, V, has_V, alpha, beta, theta, reset, I, U, S):
+def forward_step(S_in, n_in, W, V, has_V, nrn, I, U, S):
     """One step of :func:`refsnn.lif.layer_forward` on the running state ``I, U, S`` ``(B, 1, N)``
-    (in place, same arithmetic in the same order); the input is ``S_in[:, n_in]``."""
-    B, _, N = U.shape
-    N_in = W.shape[1]
-    for b in range(B):
-        for i in range(N):
-            U[b, 0, i] = membrane_update(reset, beta, theta, U[b, 0, i], I[b, 0, i], S[b, 0, i])
-            I[b, 0, i] = alpha * I[b, 0, i]
-        for j in range(N_in):
-            s = S_in[b, n_in, j]
-            if s != 0.0:
-                for i in range(N):
-                    I[b, 0, i] += W[i, j] * s
+    (in place, the same kernels in the same order); the input is ``S_in[:, n_in]``."""
+    for b in range(U.shape[0]):
+        leak(nrn, I[b, 0], U[b, 0], S[b, 0], I[b, 0], U[b, 0])  # Eq. 8, alpha I[n]
+        add_weighted_rows(I[b, 0], W.T, S_in[b, n_in])           # + W S_in[n]
         if has_V:
-            for j in range(N):
-                s = S[b, 0, j]
-                if s != 0.0:
-                    for i in range(N):
-                        I[b, 0, i] += V[i, j] * s
+            add_weighted_rows(I[b, 0], V.T, S[b, 0])             # + V S[n]
 
 
 # ---------------------------------------------------------------------------- validation
@@ -356,8 +340,8 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     sizes = net.sizes
     K = sizes[-1]
     dro = _ReadoutGrad(d_readout, (B, T, K), tr)
-    spk = lif.spike_code(spike)
-    detach = bool(p.detach_reset or drop_reset_term)
+    hidden = lif.neuron(p, sg, spike, detach_reset=bool(p.detach_reset or drop_reset_term))
+    nrns = [hidden] * L + [lif.neuron(p, sg, "none")]  # the readout: no spikes, no reset
 
     # forward values: recorded arrays (index n) or the running state (index 0)
     if online:
@@ -365,7 +349,7 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
         arrays = state
     else:
         arrays = [[_f64(tr.I[l]), _f64(tr.U[l]), _f64(tr.S[l])] for l in range(L)]
-        arrays.append([_f64(tr.readout_I), _f64(tr.readout), _EMPTY3])
+        arrays.append([_f64(tr.readout_I), _f64(tr.readout), np.zeros_like(tr.readout)])
 
     # parameter blocks: (gradient array, layer m, source code); W_o is block "W[L]" of layer L
     gW = [np.zeros_like(w) for w in net.W]
@@ -376,14 +360,13 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     sens = [{l: (np.zeros((B, g.size, sizes[l + 1])), np.zeros((B, g.size, sizes[l + 1])))
              for l in range(m, L + 1)} for g, m, _ in blocks]
     sp = [np.zeros((B, sizes[l + 1])) for l in range(L + 1)]  # readout slopes stay 0
-    resets = [p.reset_code] * L + [lif.RESET_NONE]  # the readout has no reset
 
     for n in range(T):
         idx = 0 if online else n
         if online:  # spikes of step n from U[n]
             for l in range(L):
                 I, U, S = state[l]
-                spike_step(U, p.threshold, spk, sg.code, sg.scale, S)
+                spike_step(U, hidden, S)
         # the loss reads U_o[n]: accumulate dL/dtheta += dL/dU_o[n] . dU_o[n]/dtheta
         d, dn = dro.at(n, arrays[L][1][:, idx])
         for q, (g, m, _) in enumerate(blocks):
@@ -391,12 +374,11 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
         if n + 1 == T:
             break
         for l in range(L):
-            slopes(arrays[l][1], idx, p.threshold, spk, sg.code, sg.scale, sp[l])
+            slopes(arrays[l][1], idx, hidden, sp[l])
         # sensitivities to n+1, top layer first: layer l reads dU of layer l-1 at step n
         for l in range(L, -1, -1):
             I, U, S = arrays[l]
             V = net.V[l] if l < L else None
-            reset = resets[l]
             for q, (g, m, kind) in enumerate(blocks):
                 if l < m:
                     continue
@@ -415,14 +397,12 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
                 sensitivity_step(dI, dU, sens[q][l - 1][1] if below else _EMPTY3,
                                  sp[l], sp[l - 1] if below else _EMPTY2, below,
                                  net.W[l], V if V is not None else _EMPTY2, V is not None,
-                                 I, U, S, idx, p.alpha, p.beta, p.threshold, reset, detach,
-                                 source, src, src_idx)
+                                 I, U, S, idx, nrns[l], source, src, src_idx)
         if online:  # the network itself to n+1 (after the sensitivities, which read step n)
             for l in range(L + 1):
                 I, U, S = state[l]
                 S_in, n_in = (x, n) if l == 0 else (state[l - 1][2], 0)
                 V = net.V[l] if l < L else None
-                reset = resets[l]
                 forward_step(S_in, n_in, net.W[l], V if V is not None else _EMPTY2,
-                             V is not None, p.alpha, p.beta, p.threshold, reset, I, U, S)
+                             V is not None, nrns[l], I, U, S)
     return Grads(W=gW, V=gV)

@@ -74,33 +74,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ..lif import RESET_NONE, RESET_SUBTRACT, RESET_ZERO, spike_code
-from ..network import Network, as_real_array, as_rng, validate_input
-from ..surrogate import derivative, heaviside, primitive
-from .bptt import Grads
-
-_SPIKE_HARD = 0  # = refsnn.lif.SPIKE_HARD
-
-
-def _check_decay(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    if not (np.isfinite(value) and 0.0 < value < 1.0):
-        raise ValueError(f"{name} must lie in the open interval (0, 1), got {value}")
-    return float(value)
-
-
-def _spike_array(a, name, shape=None):
-    a = as_real_array(a, name)
-    if a.ndim != 3:
-        raise ValueError(f"{name} must have shape (batch, time, neurons), got shape {a.shape}")
-    if shape is not None and a.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {a.shape}")
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or inf")
-    return a
-
+from .. import lif
+from ..checks import as_finite_array, as_rng, check_bool, check_unit_interval
+from ..lif import add_weighted_rows, fire, leak, reset_partials, spike_grad
+from ..network import Network, validate_input
+from ..trace import Grads
 
 def van_rossum_filter(S, alpha, beta):
     r"""``v = epsilon * S``: the double-exponential filter of the module docstring.
@@ -108,8 +86,8 @@ def van_rossum_filter(S, alpha, beta):
     ``S``: ``(B, T, N)``; returns ``v`` of the same shape, ``v[n+1] = beta v[n] + a[n]``,
     ``a[n+1] = alpha a[n] + S[n]``, ``a[0] = v[0] = 0``.
     """
-    S = _spike_array(S, "S")
-    alpha, beta = _check_decay("alpha", alpha), _check_decay("beta", beta)
+    S = as_finite_array(S, "S", ndim=3)
+    alpha, beta = check_unit_interval("alpha", alpha), check_unit_interval("beta", beta)
     return _filter(S, alpha, beta)
 
 
@@ -140,9 +118,9 @@ def van_rossum(S_out, S_target, alpha, beta):
     grad : ndarray (B, T, N)
         ``dL/dS_out[n] = sum_{m > n} epsilon[m - n] v[m]`` (adjoint recursion, docstring).
     """
-    S_out = _spike_array(S_out, "S_out")
-    S_target = _spike_array(S_target, "S_target", S_out.shape)
-    alpha, beta = _check_decay("alpha", alpha), _check_decay("beta", beta)
+    S_out = as_finite_array(S_out, "S_out", ndim=3)
+    S_target = as_finite_array(S_target, "S_target", S_out.shape)
+    alpha, beta = check_unit_interval("alpha", alpha), check_unit_interval("beta", beta)
     v = _filter(S_out - S_target, alpha, beta)
     value = 0.5 * float(np.sum(v * v))
     B, T, N = v.shape
@@ -158,23 +136,20 @@ def van_rossum(S_out, S_target, alpha, beta):
 
 # ---------------------------------------------------------------------------- kernel
 @numba.njit(cache=True)
-def _layer_step(S_in, W, I, U, S, dI, dU, fa, fv, err, g, last, alpha, beta, theta, reset,
-                keep_reset, spike, sg_code, sg_scale, a_v, b_v):
+def _layer_step(S_in, W, I, U, S, dI, dU, fa, fv, err, g, last, nrn, a_v, b_v):
     """One step ``n`` of one layer, in place (module docstring).
 
     On entry ``I, U`` ``(B, N)`` hold step ``n``, ``dI, dU, fa, fv`` ``(B, N, N_in)`` the traces at
     step ``n``, ``S_in`` ``(B, N_in)`` the presynaptic spikes of step ``n``, ``err`` ``(B, N)`` the
-    error of step ``n``. Writes ``S[n]`` into ``S``, adds ``err[n] (eps * e)[n]`` to ``g``
-    ``(N, N_in)`` and, unless ``last``, advances ``I, U`` and the traces to ``n + 1``.
+    error of step ``n``; ``nrn``: the layer's :data:`refsnn.lif.Neuron` (``detach_reset`` is
+    ``not keep_reset``), ``a_v, b_v``: the van Rossum kernel. Writes ``S[n]`` into ``S``, adds
+    ``err[n] (eps * e)[n]`` to ``g`` ``(N, N_in)`` and, unless ``last``, advances ``I, U`` and
+    the traces to ``n + 1``.
     """
     B, N, N_in = dU.shape
     for b in range(B):
+        fire(nrn, U[b], S[b])                                    # S[n]
         for i in range(N):
-            x = U[b, i] - theta
-            if spike == _SPIKE_HARD:
-                S[b, i] = heaviside(x)
-            else:
-                S[b, i] = primitive(sg_code, sg_scale, x)
             e_i = err[b, i]
             if e_i != 0.0:
                 for j in range(N_in):
@@ -182,37 +157,18 @@ def _layer_step(S_in, W, I, U, S, dI, dU, fa, fv, err, g, last, alpha, beta, the
         if last:
             continue
         for i in range(N):
-            sp = derivative(sg_code, sg_scale, U[b, i] - theta)
-            s = S[b, i]
-            keep = 1.0 - s if reset == RESET_ZERO else 1.0
-            c_reset = 0.0  # coefficient of dS = sp dU in dU[n+1] (the reset term)
-            if keep_reset:
-                if reset == RESET_SUBTRACT:
-                    c_reset = -theta * sp
-                elif reset == RESET_ZERO:
-                    c_reset = -(beta * U[b, i] + I[b, i]) * sp
+            sp = spike_grad(nrn, U[b, i] - nrn.theta)
+            dU_dU, dU_dI, dU_dS = reset_partials(nrn, U[b, i], I[b, i], S[b, i])
             for j in range(N_in):
                 du = dU[b, i, j]
-                e = sp * du                                     # e_ij[n] (Eq. 14)
-                fv[b, i, j] = b_v * fv[b, i, j] + fa[b, i, j]    # (eps * e)[n+1]
+                e = sp * du                                      # e_ij[n] (Eq. 14)
+                fv[b, i, j] = b_v * fv[b, i, j] + fa[b, i, j]     # (eps * e)[n+1]
                 fa[b, i, j] = a_v * fa[b, i, j] + e
-                dU[b, i, j] = (beta * du + dI[b, i, j]) * keep + c_reset * du   # Eq. 15
-                dI[b, i, j] = alpha * dI[b, i, j] + S_in[b, j]  # Eq. 16, delta_ki S_j[n]
-        # the forward step, same arithmetic and order as refsnn.lif.layer_forward
-        for i in range(N):
-            u = U[b, i]
-            if reset == RESET_SUBTRACT:
-                U[b, i] = beta * u + I[b, i] - theta * S[b, i]
-            elif reset == RESET_ZERO:
-                U[b, i] = (beta * u + I[b, i]) * (1.0 - S[b, i])
-            else:
-                U[b, i] = beta * u + I[b, i]
-            I[b, i] = alpha * I[b, i]
-        for j in range(N_in):
-            s = S_in[b, j]
-            if s != 0.0:
-                for i in range(N):
-                    I[b, i] += W[i, j] * s
+                dU[b, i, j] = dU_dU * du + dU_dI * dI[b, i, j] + dU_dS * e   # Eq. 15
+                dI[b, i, j] = nrn.alpha * dI[b, i, j] + S_in[b, j]  # Eq. 16, delta_ki S_j[n]
+        # the forward step: the kernels of refsnn.lif.layer_forward, in the same order
+        leak(nrn, I[b], U[b], S[b], I[b], U[b])                  # Eq. 8, alpha I[n]
+        add_weighted_rows(I[b], W.T, S_in[b])                    # + W S_in[n]
 
 
 # ---------------------------------------------------------------------------- driver
@@ -270,16 +226,15 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
         raise ValueError("superspike is defined for feed-forward networks: net.V must be all None")
     if spike not in ("hard", "soft"):
         raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
-    if not isinstance(keep_reset, (bool, np.bool_)):
-        raise TypeError(f"keep_reset must be a bool, got {type(keep_reset).__name__}")
+    keep_reset = check_bool("keep_reset", keep_reset)
     p, sg = net.params, net.surrogate
-    a_v = p.alpha if alpha_vr is None else _check_decay("alpha_vr", alpha_vr)
-    b_v = p.beta if beta_vr is None else _check_decay("beta_vr", beta_vr)
+    a_v = p.alpha if alpha_vr is None else check_unit_interval("alpha_vr", alpha_vr)
+    b_v = p.beta if beta_vr is None else check_unit_interval("beta_vr", beta_vr)
     x = validate_input(x, net.sizes[0], binary=binary_input)
     B, T, _ = x.shape
     L = net.n_hidden_layers
     n_out = net.sizes[L]
-    S_target = _spike_array(S_target, "S_target", (B, T, n_out))
+    S_target = as_finite_array(S_target, "S_target", (B, T, n_out))
     if L > 1:
         if feedback is None:
             raise ValueError(f"feedback is required: the network has {L - 1} hidden spiking "
@@ -298,7 +253,7 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
         if not np.all(np.isfinite(feedback[l])):
             raise ValueError(f"feedback[{l}] contains NaN or inf")
 
-    code = spike_code(spike)
+    nrn = lif.neuron(p, sg, spike, detach_reset=not keep_reset)
     sizes = net.sizes
     st = []  # per layer: I, U, S, dI, dU, fa, fv, g
     for l in range(L):
@@ -319,8 +274,7 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
             err = v if l == L - 1 else v @ feedback[l].T
             _layer_step(np.ascontiguousarray(S_in), net.W[l], s["I"], s["U"], s["S"], s["dI"],
                         s["dU"], s["fa"], s["fv"], np.ascontiguousarray(err), s["g"], last,
-                        p.alpha, p.beta, p.threshold, p.reset_code, bool(keep_reset), code,
-                        sg.code, sg.scale, a_v, b_v)
+                        nrn, a_v, b_v)
         d = st[L - 1]["S"] - S_target[:, n]
         v = b_v * v + a_err
         a_err = a_v * a_err + d
