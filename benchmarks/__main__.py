@@ -98,7 +98,7 @@ def compile_times():
 
 
 #: the cross-check before timing: float64 references must agree with refsnn.bptt to rounding
-#: (DESIGN §6 agreement tolerance, relative, entrywise); snnTorch's spike tensors are float32
+#: (docs/design.md §6 agreement tolerance, relative, entrywise); snnTorch's spike tensors are float32
 #: (relative rounding 6e-8), refsnn's own float32 path normwise (tests/test_float32.py)
 AGREE = {"float32 (normwise)": 1e-4, "snntorch": 1e-6}
 AGREE_DEFAULT = 1e-10

@@ -25,7 +25,7 @@ sensitivities ``dI/dV, dU/dV`` of every neuron to every entry of ``V``, memory `
 independent of ``T``, time ``O(B N^4 T)``. The log-log slopes are fitted with
 :func:`numpy.polyfit` on ``log`` values and printed next to these expectations.
 
-The measured numbers of one run are in the report of issue 3 and in the figure
+The measured numbers of one run are in README.md (Performance) and in the figure
 ``credit_assignment_cost`` (:mod:`refsnn.figures.credit_assignment_cost`), which calls
 :func:`measure`.
 """

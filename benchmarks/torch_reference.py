@@ -3,7 +3,7 @@ r"""PyTorch references for the benchmark: autograd on the same equations, and sn
 Neither is a dependency of refsnn (the library never imports torch); ``pip install
 refsnn[compare]`` installs both. :func:`available` says whether torch imports.
 
-* :func:`torch_forward` writes DESIGN §4 in PyTorch (float64, one loop over time):
+* :func:`torch_forward` writes docs/design.md §4 in PyTorch (float64, one loop over time):
   ``S[n] = Theta(U[n] - theta)`` with the SuperSpike surrogate ``1/(scale|x|+1)^2`` in the
   backward, ``I[n+1] = alpha I[n] + W S_in[n] + V S[n]``, ``U[n+1] = beta U[n] + I[n] -
   theta S[n]`` (or the other resets; ``S`` detached in the reset term if ``detach_reset``).
@@ -78,7 +78,7 @@ def leaves(net):
 
 
 def torch_forward(net, x, W, V):
-    """Readout ``U_o`` ``(B, T, n_out)`` of the DESIGN §4 equations written in PyTorch."""
+    """Readout ``U_o`` ``(B, T, n_out)`` of the docs/design.md §4 equations written in PyTorch."""
     _check(net)
     p, scale = net.params, net.surrogate.scale
     alpha, beta, theta = p.alpha, p.beta, p.threshold

@@ -1,6 +1,9 @@
 """refsnn: surrogate-gradient learning in spiking neural networks, every derivative by hand.
 
 >>> from refsnn import LIFParams, Network, losses, bptt, gradcheck
+
+Read next: refsnn/surrogate.py, the spike and its surrogate derivatives (the full reading order
+is in README.md; the design in docs/design.md).
 """
 from . import gradcheck, losses, reference, rnn
 from .grad.bptt import bptt

@@ -16,6 +16,8 @@ checks that belong to its own objects (a trace's shapes, an encoder's value rang
   plain NumPy (the network checks the values on the input's event list,
   :func:`refsnn.network.validate_input`; the independent simulator :mod:`refsnn.reference`
   on the array itself).
+
+Read next: refsnn/surrogate.py, where the reading order of README.md starts.
 """
 from __future__ import annotations
 

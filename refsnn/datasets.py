@@ -12,6 +12,9 @@ Tasks:
 
 Every function that samples takes ``rng``: a ``numpy.random.Generator`` or an int seed, so the
 same call gives the same data.
+
+Read next: refsnn/figures/__init__.py, the figures (benchmarks/costs.py measures what each
+gradient method costs).
 """
 from __future__ import annotations
 

@@ -12,6 +12,9 @@ An input of a few percent spike density is mostly zeros. Stored as events, each 
 accumulate ``dL/dW[:, j]`` once per event, without scanning the zeros. Building the list is
 one pass over ``x``, which also validates it: NaN and inf are nonzero, so they are events, and
 ``x`` is binary exactly when every event value is 1.
+
+Read next: refsnn/losses.py, the losses on the readout and their hand-derived gradients
+dL/dU_o.
 """
 from __future__ import annotations
 

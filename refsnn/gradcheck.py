@@ -1,4 +1,4 @@
-r"""The gradient-check contract of DESIGN §6, implemented once.
+r"""The gradient-check contract of docs/design.md §6, implemented once.
 
 * :func:`rel_error` -- ``|a - b| / max(1e-8, |a| + |b|)`` elementwise.
 * :func:`numerical_gradient` -- central finite differences of a scalar function with respect
@@ -10,6 +10,8 @@ r"""The gradient-check contract of DESIGN §6, implemented once.
 
 Both return a :class:`Report` whose ``str`` is a readable table (per parameter: max relative
 error, entries checked, pass/fail) and whose ``passed`` is the verdict.
+
+Read next: refsnn/reference.py, the independent simulator that the finite differences evaluate.
 """
 from __future__ import annotations
 
@@ -17,14 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-#: DESIGN §6.1 tolerance (soft model vs finite differences)
+#: docs/design.md §6.1 tolerance (soft model vs finite differences)
 FD_TOL = 1e-6
-#: DESIGN §6.2 tolerance (two exact derivations on the surrogate model)
+#: docs/design.md §6.2 tolerance (two exact derivations on the surrogate model)
 AGREE_TOL = 1e-10
 
 
 def rel_error(a, b):
-    """Elementwise relative error ``|a-b| / max(1e-8, |a|+|b|)`` (DESIGN §6)."""
+    """Elementwise relative error ``|a-b| / max(1e-8, |a|+|b|)`` (docs/design.md §6)."""
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:

@@ -20,6 +20,9 @@ The kernels take a layer's scalars as one :data:`Neuron` record (:func:`neuron` 
 gradient method needs, are :func:`reset_partials`, written once beside :func:`membrane_update`,
 the update they differentiate. The backward (adjoint) kernel of the layer is in
 :mod:`refsnn.grad.bptt`.
+
+Read next: refsnn/network.py, which stacks these layers, adds the readout and records the
+trace.
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ SPIKE_HARD, SPIKE_SOFT, SPIKE_NONE = range(3)
 
 @dataclass(frozen=True)
 class LIFParams:
-    r"""Parameters of a LIF population (DESIGN §3).
+    r"""Parameters of a LIF population (docs/design.md §3).
 
     Parameters
     ----------

@@ -9,6 +9,8 @@ Every gradient is derived by hand (below, ``B`` is the batch size and ``p = soft
 * :func:`sum_over_time_ce` -- ``z_k = sum_n U_o[n, k]``; ``dL/dU_o[n, k] = (p_k - [k = y]) / B``
   for every ``n``.
 * :func:`mse` -- ``L = (1/(B T K)) sum (U_o - U*)^2``; ``dL/dU_o = 2 (U_o - U*) / (B T K)``.
+
+Read next: refsnn/grad/bptt.py, which turns dL/dU_o into weight gradients.
 """
 from __future__ import annotations
 

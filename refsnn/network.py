@@ -1,4 +1,4 @@
-r"""Layered LIF network with optional recurrence and a non-spiking leaky readout (DESIGN §4).
+r"""Layered LIF network with optional recurrence and a non-spiking leaky readout (docs/design.md §4).
 
 Layers ``l = 1..L`` are spiking (:mod:`refsnn.lif`), the input is ``S^(0) = x`` and the readout
 is a leaky integrator without spikes:
@@ -9,6 +9,9 @@ is a leaky integrator without spikes:
 
 ``net.W`` holds ``[W^(1), ..., W^(L), W_o]`` (each ``(post, pre)``), ``net.V`` holds
 ``[V^(1), ..., V^(L)]`` with ``None`` where a layer has no recurrence.
+
+Read next: refsnn/trace.py, what a forward records and the checks every gradient method runs on
+it.
 """
 from __future__ import annotations
 
@@ -222,7 +225,7 @@ class Network:
             Input spike trains ``S^(0)``; must be 0/1 unless ``binary_input=False``. Cast to
             the network's ``dtype``.
         spike : {"hard", "soft"}
-            Heaviside spikes, or the smooth surrogate primitive ``F`` (DESIGN §5).
+            Heaviside spikes, or the smooth surrogate primitive ``F`` (docs/design.md §5).
         binary_input : bool
             Require ``x`` to be binary.
 

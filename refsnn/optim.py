@@ -12,6 +12,8 @@ Both update a list of float ndarrays **in place** from a same-length list of gra
 must agree entry by entry); a network or a ``Grads`` itself stands for its ``parameters()``. Optimiser state (momentum buffers, moments) is keyed by *position*
 in the list and created on the first :meth:`step`; later steps must pass arrays of the same
 shapes. :meth:`reset` forgets the state (and Adam's step counter).
+
+Read next: refsnn/train.py, the loop of simulate, loss, gradient and optimiser step.
 """
 from __future__ import annotations
 

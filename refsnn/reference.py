@@ -1,7 +1,7 @@
 r"""A second, independent forward simulator in plain vectorised NumPy, in any float precision.
 
 This is "what a student would write": one loop over time, everything else as array operations
-over batch and neurons, the same equations as the Numba kernels (DESIGN §4):
+over batch and neurons, the same equations as the Numba kernels (docs/design.md §4):
 
 .. math::
 
@@ -21,6 +21,9 @@ The surrogate primitives are written again here as array expressions, on purpose
 shares no code with what it checks. Not even its input passes through a compiled kernel: it is
 checked in plain NumPy (:func:`refsnn.checks.as_input`), not on the event list the network
 builds with Numba.
+
+Read next: refsnn/grad/forward.py, the same derivative computed forwards in time, BPTT's second
+proof.
 """
 from __future__ import annotations
 
@@ -74,7 +77,7 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
         * with ``detach_reset=True`` the reset term uses the recorded ``S_0``, a constant.
 
         Finite differences of this model therefore test the surrogate gradient and the
-        detached reset, which have no finite-difference oracle otherwise (DESIGN §6.2).
+        detached reset, which have no finite-difference oracle otherwise (docs/design.md §6.2).
 
     Returns
     -------

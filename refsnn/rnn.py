@@ -6,12 +6,14 @@ here too.
 
 For ``"heaviside"`` the gradients below are surrogate gradients: finite differences do not
 apply and the proof is the agreement of the backward method (:func:`bptt_eq11`) and the forward method
-(:func:`forward_eq12`) to 1e-10 (DESIGN §6.2). For the three smooth activations both must equal
-finite differences to 1e-6 (DESIGN §6.1).
+(:func:`forward_eq12`) to 1e-10 (docs/design.md §6.2). For the three smooth activations both must equal
+finite differences to 1e-6 (docs/design.md §6.1).
 
 Loss: any ``L = sum_n L[n](y^L[n])``, given by its gradient ``dL_dy[b, n, k] = dL/dy^L_k[n]``.
 The printed equations contain typos; the forms here are the corrected ones, derived below and
 tested in ``tests/test_rnn.py`` (see ``docs/errata.md``).
+
+Read next: refsnn/optim.py, the optimisers that consume these gradients.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Model (tutorial Box 1, Eqs. 1-3), layers ``l = 1..L``:
     a^l[n] = V^l y^l[n-1] + W^l y^{l-1}[n-1], \qquad y^l[n] = \sigma(a^l[n]), \qquad
     y^0[n] \equiv x[n].
 
-Conventions (DESIGN §3). Arrays are ``(batch, time, neurons)``, a trace array at index ``n``
+Conventions (docs/design.md §3). Arrays are ``(batch, time, neurons)``, a trace array at index ``n``
 holds the value at step ``n``, ``n = 0..T-1``, weights are ``W[post, pre]``. The state starts at
 zero: ``y^l[-1] = 0`` for every ``l`` *including the input* ``y^0[-1] = x[-1] = 0``, hence
 
@@ -31,8 +31,10 @@ Activation ``sigma`` (``sigma'`` is what every gradient method uses):
 ``"soft"``       surrogate primitive ``F(a - threshold)``    ``F'(a - threshold)`` (exact)
 ===============  ==========================================  ===============================
 
-``F, F'`` come from :class:`refsnn.surrogate.Surrogate` (DESIGN §5). The gradients of this
+``F, F'`` come from :class:`refsnn.surrogate.Surrogate` (docs/design.md §5). The gradients of this
 model, Eq. 11 (BPTT) and Eq. 12 (forward), are in :mod:`refsnn.rnn`.
+
+Read next: refsnn/rnn.py, Eq. 11 (BPTT) and Eq. 12 (forward gradient) of this model.
 """
 from __future__ import annotations
 

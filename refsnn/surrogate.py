@@ -1,4 +1,4 @@
-"""Spike nonlinearity and surrogate derivatives (tutorial Fig. 3, DESIGN §5).
+"""Spike nonlinearity and surrogate derivatives (tutorial Fig. 3, docs/design.md §5).
 
 The spike of a LIF neuron is ``S = Theta(x)`` with ``x = U - theta`` (Heaviside ``Theta``;
 ``Theta(0) = 0``). Its derivative is zero almost everywhere, so gradient methods replace
@@ -27,6 +27,9 @@ finite ``x`` (tested up to ``|x| = 1e6``).
 
 The scalar functions :func:`primitive` and :func:`derivative` are Numba-compiled and take the
 surrogate as a small integer ``code`` so that one compiled kernel serves every shape.
+
+Read next: refsnn/lif.py, where spike_fn and spike_grad put these pairs into the LIF forward
+kernel.
 """
 from __future__ import annotations
 
@@ -43,7 +46,7 @@ SUPERSPIKE, SIGMOID, PIECEWISE_LINEAR, EXPONENTIAL, BOXCAR = range(5)
 
 @numba.njit(cache=True)
 def heaviside(x):
-    """``Theta(x)``: 1.0 for ``x > 0``, else 0.0 (the spike of DESIGN §4)."""
+    """``Theta(x)``: 1.0 for ``x > 0``, else 0.0 (the spike of docs/design.md §4)."""
     return 1.0 if x > 0.0 else 0.0
 
 

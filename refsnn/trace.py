@@ -5,6 +5,9 @@
 * :class:`Grads` -- a gradient mirroring a network's weights (``W[l]``, ``V[l]``);
 * :func:`check_trace`, :func:`check_readout_grad` -- what every gradient method checks before
   its kernels read a trace and ``dL/dU_o`` without bounds checks.
+
+Read next: refsnn/events.py, how a sparse input is read (then refsnn/losses.py, what is
+computed from trace.readout).
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from . import events as ev
 
 @dataclass
 class Trace:
-    """What a forward pass records (DESIGN §3: index ``n`` holds the value at step ``n``).
+    """What a forward pass records (docs/design.md §3: index ``n`` holds the value at step ``n``).
 
     A trace recorded by :meth:`refsnn.Network.simulate` shares no memory with the caller's
     arrays: a later change to the input or to the weights cannot change a gradient computed

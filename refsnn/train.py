@@ -9,6 +9,8 @@ One step on a mini-batch ``(x_b, y_b)``::
 
 The network is trained in place. Shuffling uses the seeded ``rng``, so two calls with the same
 arguments (and fresh networks and optimisers) give identical weights and histories.
+
+Read next: refsnn/datasets.py, the encoders and the toy task to train on.
 """
 from __future__ import annotations
 
@@ -88,7 +90,7 @@ class History:
 
 # ---------------------------------------------------------------------- argument checks
 def _resolve_loss(loss, predict):
-    """``(loss_fn, predict_fn)`` from a loss name or a callable (DESIGN: losses return
+    """``(loss_fn, predict_fn)`` from a loss name or a callable (docs/design.md §3: losses return
     ``(value, d_readout)``)."""
     if isinstance(loss, str):
         if loss not in LOSSES:

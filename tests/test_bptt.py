@@ -1,10 +1,10 @@
-"""Hand-written BPTT (refsnn.grad.bptt) proven by the gradcheck contract (DESIGN §6).
+"""Hand-written BPTT (refsnn.grad.bptt) proven by the gradcheck contract (docs/design.md §6).
 
 1. Smooth model (spike="soft", detach_reset=False): BPTT equals finite differences of the
    loss to 1e-6 relative, entry by entry.
 2. Surrogate model (spike="hard") and detached resets: BPTT equals finite differences of the
    frozen-spike model (refsnn.reference, anchor=...), whose exact derivative is by
-   construction the surrogate gradient. (Agreement with forward-mode RTRL is issue 3.)
+   construction the surrogate gradient. (Agreement with forward-mode RTRL is in tests/test_forward.py.)
 Both over seeded random draws of depth (1-3), width (2-20), recurrence, T (5-50), reset mode,
 detach_reset, surrogate and its scale, time constants and loss.
 """

@@ -1,10 +1,10 @@
 """Exact forward-mode / RTRL gradients (refsnn.grad.forward) proven by the gradcheck contract.
 
-1. DESIGN §6.2: on the surrogate model (spike="hard") RTRL and BPTT, two independent
+1. docs/design.md §6.2: on the surrogate model (spike="hard") RTRL and BPTT, two independent
    derivations (forward sensitivities vs backward adjoints), agree to 1e-10 relative for every
    reset mode and detach_reset setting, over seeded random networks (1-2 hidden layers, with
    and without V, all five surrogates).
-2. DESIGN §6.1: on the smooth model (spike="soft", detach_reset=False) RTRL equals finite
+2. docs/design.md §6.1: on the smooth model (spike="soft", detach_reset=False) RTRL equals finite
    differences of the loss; and on the frozen-spike model (refsnn.reference, anchor=...).
 3. The agreement test can fail: RTRL with the reset's sensitivity term dropped disagrees with
    BPTT when the reset is not detached.

@@ -1,5 +1,5 @@
 """The Box 1 RNN: Eq. 11 (BPTT) and Eq. 12 (forward gradient) against finite differences and
-against each other (DESIGN §6), and every printed typo of Eqs. 10-12 shown to be wrong
+against each other (docs/design.md §6), and every printed typo of Eqs. 10-12 shown to be wrong
 (docs/errata.md points at the tests here by name)."""
 import tracemalloc
 
@@ -174,7 +174,7 @@ def test_heaviside_forward_is_binary_and_soft_uses_primitive():
     np.testing.assert_allclose(trs.y[0], net.surrogate.primitive(trs.a[0] - 0.2), rtol=1e-15)
 
 
-# ------------------------------------------------------------------------------- DESIGN §6.1
+# ------------------------------------------------------------------------------- docs/design.md §6.1
 
 
 @pytest.mark.parametrize("sigma,surrogate", SMOOTH)
@@ -210,7 +210,7 @@ def test_all_layers_and_recurrence_are_exercised():
     assert {r for _, r in seen} == {True, False}
 
 
-# ------------------------------------------------------------------------------- DESIGN §6.2
+# ------------------------------------------------------------------------------- docs/design.md §6.2
 
 
 @pytest.mark.parametrize("surrogate", ["superspike", "sigmoid", "piecewise_linear",

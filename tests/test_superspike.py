@@ -2,7 +2,7 @@
 
 1. The van Rossum loss's hand gradient equals finite differences (smooth in a real S_out), and
    its filter is the LIF readout (value equal to 1/2 sum (U_o - eps*S*)^2 with W_o = 1).
-2. Exactness (DESIGN §6.4): single spiking layer, reset term kept -> the SuperSpike update is the
+2. Exactness (docs/design.md §6.4): single spiking layer, reset term kept -> the SuperSpike update is the
    exact surrogate gradient of the van Rossum loss: equal to bptt AND rtrl of the library to
    1e-10 (measured ~1e-14), for every reset mode, hard and soft spikes. Adapter: a Network
    [n_in, N, N] with W_o = identity and the van Rossum kernel (alpha_v, beta_v) = (alpha, beta)

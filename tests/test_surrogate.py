@@ -1,4 +1,4 @@
-"""Surrogate pairs (DESIGN §5): F' is the derivative of F, F(-inf) = 0, stable for huge |x|."""
+"""Surrogate pairs (docs/design.md §5): F' is the derivative of F, F(-inf) = 0, stable for huge |x|."""
 import warnings
 
 import numpy as np

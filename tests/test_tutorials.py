@@ -1,6 +1,6 @@
 """Every tutorial notebook runs top to bottom without an error, and is committed clean.
 
-DESIGN §8: tutorials are numbered notebooks, committed without outputs, each runnable in under
+docs/design.md §8: tutorials are numbered notebooks, committed without outputs, each runnable in under
 two minutes (a speed target: the run time is printed, not asserted). They run here with nbclient on the "python3" kernel, in the tutorials directory,
 with the non-interactive matplotlib backend.
 """

@@ -1,4 +1,4 @@
-"""Classroom exercises in the CS231n pattern (DESIGN §8), graded by the gradient-check contract.
+"""Classroom exercises in the CS231n pattern (docs/design.md §8), graded by the gradient-check contract.
 
 ``python -m refsnn.exercises list`` names them, ``start NAME [DIR]`` copies a stub to a file the
 student owns, ``show NAME`` prints the task, ``check NAME FILE`` grades it (``--json`` for a

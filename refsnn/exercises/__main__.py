@@ -3,6 +3,8 @@
 Exit codes of ``check``: 0 passed, 1 failed (or not implemented yet), 2 the file could not be
 graded (missing, a directory, not Python, does not import, no such function); see
 :mod:`refsnn.exercises.core`.
+
+Read next: refsnn/exercises/__init__.py, the exercises this command lists, shows and grades.
 """
 from __future__ import annotations
 

@@ -38,6 +38,8 @@ When a run fails, the hints come in this order: a named mistake whose gradient e
 student's on every network (:data:`Mistake`), precision (agreement to 1e-5 but not to the
 tolerance: float32), a constant factor (``1/B``: a batch mean), then the smallest group of
 networks that holds every failure, with that group's hint.
+
+Read next: refsnn/exercises/sandbox.py, the child process the student's code runs in.
 """
 from __future__ import annotations
 

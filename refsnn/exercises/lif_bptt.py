@@ -6,6 +6,8 @@ backward pass is the library's (:func:`refsnn.grad.bptt.readout_adjoints`). The 
 gradient is compared with finite differences (:func:`refsnn.gradcheck.check_network`: the
 smooth model for soft spikes with the exact reset, the frozen-spike model otherwise) on every
 weight entry, tolerance :data:`refsnn.gradcheck.FD_TOL`.
+
+Read next: refsnn/exercises/core.py, the grading core this spec declares itself to.
 """
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ def network_gradient(call, net, trace, d_readout):
 
 
 def check(grad_fn, cfg, net, x, target):
-    """The verdict: finite differences on every entry of the student's weights (DESIGN §6;
+    """The verdict: finite differences on every entry of the student's weights (docs/design.md §6;
     the readout's, computed by the library, is left out)."""
     mine = [name for name, _ in net.parameters() if name != f"W[{net.n_hidden_layers}]"]
     return gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn, spike=cfg.spike,

@@ -7,6 +7,8 @@ mistake breaks a recognisable set of them: thresholds other than 1 catch a hard-
 and the resets, ``detach_reset``, ``V`` and a second hidden layer each have networks of their
 own. :data:`GROUPS` names those sets; :func:`pattern` finds the smallest one that holds every
 failing network.
+
+Read next: refsnn/exercises/rtrl_step.py, the second exercise's spec.
 """
 from __future__ import annotations
 

@@ -6,10 +6,13 @@ A forward-mode loop over each grading network's trace advances, for every parame
 of every layer at or above the block's own: the hidden layers with the student's
 ``rtrl_step``, the readout with the library's equations. The gradient accumulates
 ``dL/dU_o[n] . dU_o[n]`` online and must agree with :func:`refsnn.bptt`, an independently
-derived method, to :data:`refsnn.gradcheck.AGREE_TOL` (DESIGN §6.2).
+derived method, to :data:`refsnn.gradcheck.AGREE_TOL` (docs/design.md §6.2).
 
 Where the student's ``F'`` enters: the recurrent term ``V dS[n]`` and the reset term of
 ``dU[n+1]``. Every surrogate therefore appears in a network with ``V`` and an exact reset.
+
+Read next: refsnn/exercises/solutions.py (after trying the exercises), then docs/design.md §11
+on adding an exercise.
 """
 from __future__ import annotations
 
@@ -119,7 +122,7 @@ def network_gradient(call, net, trace, d_readout):
 
 
 def check(grad_fn, cfg, net, x, target):
-    """The verdict: agreement with BPTT on every weight entry (DESIGN §6.2)."""
+    """The verdict: agreement with BPTT on every weight entry (docs/design.md §6.2)."""
     trace, d = cfg.loss_gradient(net, x, target)
     return gradcheck.compare(grad_fn(net, trace, d), bptt(net, trace, d), tol=TOLERANCE,
                              title=f"{FUNCTION} vs bptt")

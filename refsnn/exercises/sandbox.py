@@ -30,6 +30,9 @@ What the child does, and how the parent sees it:
 A student who sets out to defeat these checks from inside the child (rewriting refsnn's files
 on disk, say) is beyond what a grader can prevent; every other way of passing needs a correct
 gradient.
+
+Read next: refsnn/exercises/networks.py, the grading networks, then
+refsnn/exercises/rtrl_step.py, the second spec.
 """
 from __future__ import annotations
 

@@ -5,6 +5,8 @@
 the exercise's signature. ``layer_backward_numpy`` is the same computation written the way the
 stub :mod:`refsnn.exercises.lif_bptt` asks for it, in plain NumPy between the same markers (the
 tests fill the stub with it and mutate it into typical mistakes).
+
+Read next: docs/design.md, the design behind everything read so far.
 """
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Paper figures, one module per figure (DESIGN §7).
+"""Paper figures, one module per figure (docs/design.md §7).
 
 Each module has a docstring naming the tutorial figure it reproduces and what must be visible,
 and one function ``make(out_dir, quick=False)`` that writes ``out_dir/NAME.png`` and
@@ -10,6 +10,9 @@ small version the tests run.
 ['lif_dynamics', 'computational_graph', 'surrogates', 'performance', 'credit_assignment_cost']
 
 From the shell: ``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``.
+
+Read next: refsnn/figures/lif_dynamics.py, the first figure (then
+refsnn/exercises/__init__.py).
 """
 from __future__ import annotations
 

@@ -2,6 +2,8 @@
 
 A bad ``--out`` (an existing file, a directory that cannot be created or written) is a
 one-line error with exit code 2, as for any other bad argument, before any figure is drawn.
+
+Read next: refsnn/figures/__init__.py, the registry and make_all this command calls.
 """
 from __future__ import annotations
 

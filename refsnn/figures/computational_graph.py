@@ -1,7 +1,7 @@
 r"""Tutorial Fig. 2: the computational graph of a spiking network unrolled in discrete time.
 
 The graph is *derived from a* :class:`refsnn.Network` (:func:`graph_edges`), so it shows exactly
-the dependencies the simulator implements (DESIGN §4, Eqs. 7-8)::
+the dependencies the simulator implements (docs/design.md §4, Eqs. 7-8)::
 
     S^(l)[n]   = Theta(U^(l)[n] - theta)                                    threshold
     I^(l)[n+1] = alpha I^(l)[n] + W^(l) S^(l-1)[n] + V^(l) S^(l)[n]         alpha, W, V
@@ -16,6 +16,8 @@ readout ``I^(2)``, ``U^(2)`` at the top. Black edges are the state dynamics (alp
 the network are red, as in the paper: the reset ``S^(1)[n] -> U^(1)[n+1]``, the recurrent
 ``V^(1)`` and the feed-forward ``W^(2)`` into the readout. A network without ``V`` or with
 ``reset="none"`` draws without the corresponding edges.
+
+Read next: refsnn/figures/surrogates.py, the tutorial's Fig. 3.
 """
 from __future__ import annotations
 

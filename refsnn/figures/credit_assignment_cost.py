@@ -18,6 +18,9 @@ What must be visible:
 * (c) time per gradient vs ``N``: RTRL towards ``O(N^4 T)``, BPTT ``O(N^2 T)``;
 * legends with the fitted log-log slopes; reference lines (dashed/dotted, grey) anchored to the
   last measured point of the curve they accompany.
+
+Read next: refsnn/figures/style.py, the house style every figure shares (then
+refsnn/exercises/__init__.py).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 r"""Tutorial Fig. 1(b): example dynamics of one LIF neuron driven by four input neurons.
 
 Four input spike trains ``S^(0)_j`` drive one current-based LIF neuron through the weights
-``w_j`` (DESIGN §4, reset ``"subtract"``)::
+``w_j`` (docs/design.md §4, reset ``"subtract"``)::
 
     I[n+1] = alpha I[n] + sum_j w_j S^(0)_j[n]
     U[n+1] = beta U[n] + I[n] - theta S[n],      S[n] = Theta(U[n] - theta)
@@ -19,6 +19,8 @@ What must be visible (three panels sharing the time axis):
   ``2.9 w`` here, below threshold for every ``w_j``); only when the input becomes dense do PSPs
   sum up, reach the threshold and produce several output spikes (each followed by the
   subtractive reset).
+
+Read next: refsnn/figures/computational_graph.py, the tutorial's Fig. 2.
 """
 from __future__ import annotations
 

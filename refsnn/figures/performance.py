@@ -15,6 +15,8 @@ for small networks, where the references pay a fixed per-step interpreter/dispat
 The measurement is :mod:`benchmarks.timing` (the benchmark's own cases and timers, installed
 beside the package), imported when the figure is drawn. ``quick=True`` uses three small sizes,
 ``T = 20`` and one repeat.
+
+Read next: refsnn/figures/credit_assignment_cost.py, the measured cost of BPTT against RTRL.
 """
 from __future__ import annotations
 

@@ -4,6 +4,8 @@ Every figure is drawn on a :class:`matplotlib.figure.Figure` created here (no ``
 no global figure state and no dependence on the interactive backend) inside
 :func:`house_style`, and written with :func:`save`, which strips the time stamp and version
 metadata that would otherwise change the files on every run.
+
+Read next: refsnn/exercises/__init__.py, the exercises.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@ r"""Tutorial Fig. 3: commonly used surrogate derivatives, next to the step funct
 
 The spike is ``S = Theta(U - theta)``; its derivative is zero everywhere except at
 ``U = theta`` where it is ill defined (a Dirac delta). Surrogate-gradient methods replace it by
-the derivative ``F'(U - theta)`` of a smooth primitive ``F`` (DESIGN §5). All curves come from
+the derivative ``F'(U - theta)`` of a smooth primitive ``F`` (docs/design.md §5). All curves come from
 :class:`refsnn.surrogate.Surrogate`.
 
 What must be visible:
@@ -15,6 +15,8 @@ What must be visible:
 * (b) the primitives ``F`` of all five library surrogates (also sigmoid and boxcar), each
   rescaled to go from 0 to 1, next to the Heaviside step they smooth: ``F`` is what the
   smooth model (``spike="soft"``) emits instead of a spike.
+
+Read next: refsnn/figures/performance.py, the measured speed against the references.
 """
 from __future__ import annotations
 

@@ -4,6 +4,8 @@
 * :mod:`.forward` -- exact forward-mode / RTRL sensitivities
 * :mod:`.superspike` -- SuperSpike eligibility traces with van Rossum loss (tutorial Eqs. 13-17)
 * :mod:`.eprop` -- e-prop factorisation: eligibility traces times learning signals
+
+Read next: refsnn/grad/bptt.py, the reference method the others are checked against.
 """
 from ..trace import Grads
 from .bptt import bptt

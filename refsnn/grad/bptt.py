@@ -2,7 +2,7 @@ r"""Backpropagation through time for the LIF network, written out by hand.
 
 Adjoints ``gX[n] = dL/dX[n]`` (total derivative of the loss through every later use of
 ``X[n]``) of one layer, computed backwards from ``n = T-1`` with ``gI[T] = gU[T] = 0``.
-With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (DESIGN §5):
+With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (docs/design.md §5):
 
 .. math::
 
@@ -35,6 +35,8 @@ spikes (:func:`outer_sum_kernel`, or :func:`outer_sum_events_kernel` on the inpu
 list). Its memory beyond the trace is therefore ``gI``: ``O(B T N)`` with a small constant.
 :func:`layer_backward` is the same recursion one layer at a time (the ``lif_bptt`` exercise),
 wrapped for Python callers by :func:`layer_adjoints` and :func:`readout_adjoints`.
+
+Read next: refsnn/gradcheck.py, how this gradient is proven (docs/design.md §6).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 r"""e-prop (Bellec et al. 2020) for one recurrent LIF layer and the leaky readout.
 
 Network: ``net.sizes = [n_in, N, n_out]``, input ``x``, one spiking layer with feed-forward
-``W = net.W[0]`` and optional recurrent ``V = net.V[0]``, readout ``W_o = net.W[1]`` (DESIGN §4).
+``W = net.W[0]`` and optional recurrent ``V = net.V[0]``, readout ``W_o = net.W[1]`` (docs/design.md §4).
 
 Eligibility traces (neuron-local RTRL)
 --------------------------------------
@@ -77,6 +77,9 @@ an instantaneous error times the eligibility trace filtered by the readout kerne
 ``\bar e``), everything advanced forward in time from the trace at step ``n`` and ``d[:, n]``.
 Without recurrence (``V = None``) and with ``B = W_o^T`` the dropped term is zero and the rule
 is exact.
+
+Read next: refsnn/rnn_model.py, the generic RNN of Box 1, then refsnn/rnn.py with the corrected
+Eqs. 11 and 12 (and docs/errata.md).
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ Sensitivity equations
 For one parameter entry :math:`\theta` (any :math:`W^{(m)}_{ij}`, :math:`V^{(m)}_{ij}`, or an
 entry of the readout :math:`W_o = W^{(L+1)}`) write :math:`\partial X = dX/d\theta` (total
 derivative), :math:`s'^{(l)}_k[n] = F'(U^{(l)}_k[n] - \vartheta)` (the surrogate derivative,
-DESIGN §5) and :math:`\partial S^{(0)} = 0` (the input does not depend on the weights).
+docs/design.md §5) and :math:`\partial S^{(0)} = 0` (the input does not depend on the weights).
 State starts at zero, :math:`\partial I[0] = \partial U[0] = 0`, and for ``n = 0..T-2``,
 differentiating Eqs. 7-8 (tutorial, arXiv numbering) exactly:
 
@@ -86,6 +86,9 @@ Kernels (Numba, plain loops, modes as integer codes like :mod:`refsnn.lif`): one
 step per (layer, parameter) pair, the surrogate slopes of a layer at one step, the online
 accumulation of the gradient, and, when ``rtrl`` is given the input rather than a trace, one
 forward step of a layer (the same arithmetic as :func:`refsnn.lif.layer_forward`).
+
+Read next: refsnn/grad/superspike.py, a forward rule that keeps only each neuron's own
+sensitivities.
 """
 from __future__ import annotations
 
@@ -282,7 +285,7 @@ def rtrl(net, trace, d_readout, *, spike=None, binary_input=True) -> Grads:
 
     Same arguments and result as :func:`refsnn.grad.bptt.bptt`: for ``spike="hard"`` the
     surrogate gradient, for ``spike="soft"`` the true gradient of the smooth model; the two
-    methods agree to rounding (DESIGN §6.2). The sensitivities are propagated forwards in time
+    methods agree to rounding (docs/design.md §6.2). The sensitivities are propagated forwards in time
     (module docstring); memory is independent of ``T``.
 
     Parameters

@@ -68,6 +68,9 @@ the rule is an approximation twice over: ``B`` replaces the transported error, a
 dependence of the presynaptic spikes on the weights below is ignored.
 
 ``net.params.detach_reset`` is not read: ``keep_reset`` decides.
+
+Read next: refsnn/grad/eprop.py, eligibility traces times a learning signal in a recurrent
+layer.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ Copy this file, fill in the code between the markers, then grade it::
 The grader builds small networks (one or two hidden layers, with and without the recurrent
 matrix ``V``, every reset mode, ``detach_reset`` on and off, soft and hard spikes), uses your
 function for every hidden layer, and compares the resulting weight gradients with finite
-differences (``refsnn.gradcheck.check_network``, DESIGN §6). Plain NumPy only: a loop over
+differences (``refsnn.gradcheck.check_network``, docs/design.md §6). Plain NumPy only: a loop over
 time, array operations over batch and neurons.
 
 The forward pass (tutorial Eqs. 7-8) that produced ``I, U, S``; state starts at zero and for

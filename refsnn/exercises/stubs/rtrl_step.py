@@ -10,7 +10,7 @@ Instead of errors propagated backwards (BPTT), forward-mode learning carries the
 small networks (one or two hidden layers, with and without ``V``, every reset mode,
 ``detach_reset`` on and off, soft and hard spikes), calls your function for every hidden
 layer, every parameter block and every step, and compares the resulting gradient with
-:func:`refsnn.bptt` (they must agree to 1e-10, DESIGN §6.2). Plain NumPy only.
+:func:`refsnn.bptt` (they must agree to 1e-10, docs/design.md §6.2). Plain NumPy only.
 
 The forward pass (tutorial Eqs. 7-8) at step ``n``::
 
