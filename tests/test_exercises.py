@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from refsnn import bptt, gradcheck
-from refsnn.exercises import EXERCISES, core, lif_bptt, networks, rtrl_step, solutions
+from refsnn.exercises import EXERCISES, core, diagnosis, lif_bptt, networks, rtrl_step, solutions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
@@ -96,7 +96,7 @@ def test_reference_compositions_equal_bptt(spec, fn):
     for cfg in spec.NETWORKS:
         net, x, target = cfg.problem()
         tr, d = cfg.loss_gradient(net, x, target)
-        rep = gradcheck.compare(spec.network_gradient(core._local(fn), net, tr, d),
+        rep = gradcheck.compare(spec.network_gradient(diagnosis.local(fn), net, tr, d),
                                 bptt(net, tr, d), tol=1e-11)
         assert rep.passed, f"{cfg}\n{rep}"
 
@@ -111,7 +111,7 @@ def test_every_mistake_changes_the_gradient(spec):
         tr, d = cfg.loss_gradient(net, x, target)
         problems.append((net, tr, d, bptt(net, tr, d)))
     for m in spec.MISTAKES:
-        worst = max(core._normwise(spec.network_gradient(core._local(m.fn), net, tr, d), ref)
+        worst = max(diagnosis.normwise(spec.network_gradient(diagnosis.local(m.fn), net, tr, d), ref)
                     for net, tr, d, ref in problems)
         assert worst > 1e-3, m.name
 

@@ -11,7 +11,7 @@ An exercise is a *spec*: a module (:mod:`refsnn.exercises.lif_bptt`,
   of each output of one call;
 * ``check(grad_fn, cfg, net, x, target)``: the comparison that decides the verdict (finite
   differences or an independent method, :mod:`refsnn.gradcheck`), returning a Report;
-* ``MISTAKES`` (:class:`Mistake`, each a NumPy implementation of one classic mistake with the
+* ``MISTAKES`` (:class:`~refsnn.exercises.diagnosis.Mistake`, each a NumPy implementation of one classic mistake with the
   hint that names it), ``GROUP_HINTS`` (a hint per group of :data:`networks.GROUPS`) and
   ``exception_hints(message)``.
 
@@ -34,12 +34,11 @@ status                  exit  meaning
                               Python, does not compile or import, no such function
 ======================  ====  ==========================================================
 
-When a run fails, the hints come in this order: a named mistake whose gradient equals the
-student's on every network (:data:`Mistake`), precision (agreement to 1e-5 but not to the
-tolerance: float32), a constant factor (``1/B``: a batch mean), then the smallest group of
-networks that holds every failure, with that group's hint.
+When a run fails, :func:`refsnn.exercises.diagnosis.hints` says why: a named mistake whose
+gradient equals the student's on every network, precision (float32), a constant factor (``1/B``:
+a batch mean), then the smallest group of networks that holds every failure.
 
-Read next: refsnn/exercises/sandbox.py, the child process the student's code runs in.
+Read next: refsnn/exercises/diagnosis.py (why a run failed), then sandbox.py (where the code runs).
 """
 from __future__ import annotations
 
@@ -51,9 +50,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import gradcheck
 from ..grad.bptt import bptt
-from . import networks
+from . import diagnosis, networks
 from .sandbox import Other, Sandbox
 
 START, END = "# ---- YOUR CODE START ----", "# ---- YOUR CODE END ----"
@@ -62,17 +60,6 @@ COLUMNS = ("W1", "V1", "W2", "V2", "Wout")
 #: what a student file may import from refsnn (the types of the stub's arguments)
 ALLOWED_MODULES = ("refsnn.lif", "refsnn.surrogate")
 ALLOWED_NAMES = ("LIFParams", "Surrogate", "lif", "surrogate")
-#: a named mistake matches when its gradient equals the student's to this (normwise)
-MATCH_TOL = 1e-7
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A classic mistake: ``fn`` has the stub's signature and makes exactly this one."""
-
-    name: str
-    hint: str
-    fn: object
 
 
 class Stop(Exception):
@@ -349,7 +336,7 @@ class Grading:
         name, size = networks.pattern(nets, result.failing)
         self.say(f"pattern: {name} ({len(result.failing)} of {len(nets)} networks"
                  + (f"; the group has {size}" if size != len(result.failing) else "") + ")")
-        result.hints = self.diagnose(result.failing, name)
+        result.hints = diagnosis.hints(spec, self.student, self.problems, result.failing, name)
         for h in result.hints:
             self.say(f"hint: {h}")
         if wrong:
@@ -357,43 +344,6 @@ class Grading:
             self.say(f"\nfirst network ({first + 1}) that disagrees, entry by entry, in the "
                      "library's names (W[0] = W1, V[0] = V1, the last W = Wout):",
                      str(result.reports[first]))
-
-    def diagnose(self, failing, group):
-        """Hints, most specific first (module docstring)."""
-        spec = self.spec
-        order = sorted(failing) + [k for k in range(len(spec.NETWORKS)) if k not in failing]
-        exact = {}
-
-        def problem(k):
-            net, x, target = self.problems[k]
-            trace, d = spec.NETWORKS[k].loss_gradient(net, x, target)
-            return net, trace, d
-
-        for m in spec.MISTAKES:
-            if all(_close(self.student[k], spec.network_gradient(_local(m.fn), *problem(k)))
-                   for k in order):
-                return [f"{m.hint} [{m.name}]"]
-        for k in failing:
-            exact[k] = bptt(*problem(k))
-        errs = [_normwise(self.student[k], exact[k]) for k in failing]
-        if max(errs) < 1e-5:
-            tol = getattr(spec, "PRECISION_TOL", spec.TOLERANCE)
-            return [f"your gradient agrees with the exact one to {max(errs):.0e} (relative, "
-                    f"normwise) but not to {tol:.0e}, what float64 arithmetic gives: are you "
-                    "computing in float32 (np.float32 arrays, astype, dtype=...)? Compute in "
-                    "float64 throughout."]
-        factors = [_factor(self.student[k], exact[k]) for k in failing]
-        if all(c is not None for c in factors):
-            B = [spec.NETWORKS[k].B for k in failing]
-            if all(abs(c * b - 1) < 1e-6 for c, b in zip(factors, B)):
-                return ["your gradient is exactly 1/B of the expected one (B = the batch size "
-                        "of each network): the loss is summed over the batch, so sum the "
-                        "weight gradients over samples, do not average them."]
-            if max(factors) - min(factors) <= 1e-6 * abs(factors[0]):
-                return [f"your gradient is off by a constant factor {factors[0]:.6g} on "
-                        "every failing network: look for a stray factor (a sign, a 2, a "
-                        "scale) applied to the whole result."]
-        return [spec.GROUP_HINTS[group]]
 
     def stopped(self, result, stop):
         result.status, result.message, result.line = stop.status, stop.message, stop.line
@@ -439,42 +389,3 @@ def _array_problem(value, shape):
     if not np.all(np.isfinite(value)):
         return "contains NaN or inf"
     return ""
-
-
-def _local(fn):
-    def call(*args, where=""):
-        return fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
-    return call
-
-
-def _pairs(a, b):
-    da, db = dict(a.parameters()), dict(b.parameters())
-    return [(np.asarray(da[k], dtype=float), np.asarray(db[k], dtype=float)) for k in da]
-
-
-def _close(a, b):
-    return all(np.linalg.norm(x - y) <= MATCH_TOL * max(np.linalg.norm(x), np.linalg.norm(y))
-               for x, y in _pairs(a, b))
-
-
-def _normwise(a, b):
-    return max(np.linalg.norm(x - y) / max(np.linalg.norm(x) + np.linalg.norm(y), 1e-300)
-               for x, y in _pairs(a, b))
-
-
-def _factor(student, exact):
-    """``c`` if the student's differing blocks are all ``c`` times the exact ones, else None."""
-    cs = []
-    for s, r in _pairs(student, exact):
-        if np.linalg.norm(s - r) <= MATCH_TOL * np.linalg.norm(r):
-            continue
-        rr = float(r.ravel() @ r.ravel())
-        if rr == 0.0:
-            return None
-        c = float(s.ravel() @ r.ravel()) / rr
-        if np.linalg.norm(s - c * r) > 1e-8 * np.linalg.norm(s):
-            return None
-        cs.append(c)
-    if not cs or max(cs) - min(cs) > 1e-6 * abs(cs[0]):
-        return None
-    return cs[0]

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import gradcheck, losses
 from ..grad.bptt import Grads, error_to_input, readout_adjoints, weight_gradient
-from .core import Mistake
+from .diagnosis import Mistake, mistaken_constants
 from .networks import Net
 
 NAME = "lif_bptt"
@@ -96,16 +96,8 @@ def check(grad_fn, cfg, net, x, target):
 def backward_with(I, U, S, S_in, W, V, params, surrogate, gS_ext, mistake=None):
     """The stub's ``layer_backward`` in NumPy, with one named ``mistake`` (None: correct)."""
     B, T, N = U.shape
-    theta = 1.0 if mistake == "theta_one" else params.threshold
-    alpha, beta = params.alpha, params.beta
-    a, b = (beta, alpha) if mistake == "swap_leaks" else (alpha, beta)  # the two leaks
-    x = U if mistake == "fprime_at_U" else U - theta
-    if mistake == "no_fprime":
-        sg = np.ones_like(U)
-    elif mistake == "superspike_fixed":
-        sg = 1.0 / (surrogate.scale * np.abs(x) + 1.0) ** 2
-    else:
-        sg = surrogate.derivative(x)
+    theta, a, b, sg = mistaken_constants(mistake, U, params, surrogate)
+    beta = params.beta
     zero = params.reset == "zero"
     keep = 1.0 - S if zero and mistake != "no_keep" else np.ones_like(S)
     if mistake == "keep_dropped_when_detached" and params.detach_reset:

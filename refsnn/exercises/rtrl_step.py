@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import gradcheck
 from ..grad.bptt import Grads, bptt
-from .core import Mistake
+from .diagnosis import Mistake, mistaken_constants
 from .lif_bptt import THETA_HINT
 from .networks import Net
 
@@ -131,16 +131,8 @@ def check(grad_fn, cfg, net, x, target):
 # ---------------------------------------------------------------------- classic mistakes
 def step_with(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None, mistake=None):
     """The stub's ``rtrl_step`` in NumPy, with one named ``mistake`` (None: correct)."""
-    theta = 1.0 if mistake == "theta_one" else params.threshold
-    alpha, beta = params.alpha, params.beta
-    a, b = (beta, alpha) if mistake == "swap_leaks" else (alpha, beta)  # the two leaks
-    x = U if mistake == "fprime_at_U" else U - theta
-    if mistake == "no_fprime":
-        sp = np.ones_like(U)
-    elif mistake == "superspike_fixed":
-        sp = 1.0 / (surrogate.scale * np.abs(x) + 1.0) ** 2
-    else:
-        sp = surrogate.derivative(x)
+    theta, a, b, sp = mistaken_constants(mistake, U, params, surrogate)
+    beta = params.beta
     ds = sp[:, None, None, :] * dU
     dI_next = a * dI + (0.0 if mistake == "no_dS_in" else dS_in @ W.T)
     if V is not None and mistake != "no_V_term":

@@ -1,7 +1,7 @@
 """Run a student's function in a child process, with a time limit, and report what it did.
 
 The grader (:mod:`refsnn.exercises.core`) never imports a submission itself. It starts
-``python -m refsnn.exercises.sandbox`` as a separate process in a session of its own, sends it
+``python -m refsnn.exercises.child`` (:mod:`refsnn.exercises.child`) as a separate process in a session of its own, sends it
 the arguments of each call and reads back the returned arrays. Everything that decides a
 verdict (the reference gradients, the comparison, the report) stays in the grader's process,
 where the student's code cannot reach it.
@@ -31,13 +31,12 @@ A student who sets out to defeat these checks from inside the child (rewriting r
 on disk, say) is beyond what a grader can prevent; every other way of passing needs a correct
 gradient.
 
-Read next: refsnn/exercises/networks.py, the grading networks, then
+Read next: refsnn/exercises/child.py, the other side, then refsnn/exercises/networks.py and
 refsnn/exercises/rtrl_step.py, the second spec.
 """
 from __future__ import annotations
 
 import json
-import mmap
 import os
 import pickle
 import signal
@@ -56,7 +55,7 @@ DTYPES = {"float64", "float32", "float16", "longdouble", "complex128", "complex6
           "int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8", "bool"}
 #: phases written to the shared line file
 PHASE_IMPORT, PHASE_CALL = 1, 2
-_HEADER = struct.Struct("<q")
+HEADER = struct.Struct("<q")
 
 
 @dataclass
@@ -101,7 +100,7 @@ class Sandbox:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(path_entries), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
                    MKL_NUM_THREADS="1", NUMBA_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "refsnn.exercises.sandbox", str(child.fileno()),
+            [sys.executable, "-m", "refsnn.exercises.child", str(child.fileno()),
              self.path, function, self._line_file],
             pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, stdout=self._log,
             stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -122,7 +121,7 @@ class Sandbox:
         """Call the student's function with ``args`` (the child gets copies)."""
         try:
             data = pickle.dumps(("call", args), protocol=pickle.HIGHEST_PROTOCOL)
-            self._sock.sendall(_HEADER.pack(len(data)) + data)
+            self._sock.sendall(HEADER.pack(len(data)) + data)
         except OSError:
             return self._dead(PHASE_CALL)
         return self._receive(PHASE_CALL)
@@ -148,11 +147,11 @@ class Sandbox:
         t0 = time.perf_counter()
         try:
             self._sock.settimeout(limit)
-            head = _recv_exactly(self._sock, _HEADER.size)
+            head = recv_exactly(self._sock, HEADER.size)
             if head is None:
                 return self._dead(phase)
-            (size,) = _HEADER.unpack(head)
-            payload = _recv_exactly(self._sock, size) if 0 <= size < 2 ** 34 else None
+            (size,) = HEADER.unpack(head)
+            payload = recv_exactly(self._sock, size) if 0 <= size < 2 ** 34 else None
             if payload is None:
                 return self._dead(phase)
         except (socket.timeout, TimeoutError):
@@ -257,7 +256,7 @@ def _decode(item, buf, offset):
     return arr, offset + size
 
 
-def _recv_exactly(sock, n):
+def recv_exactly(sock, n):
     chunks, got = [], 0
     while got < n:
         chunk = sock.recv(min(n - got, 1 << 20))
@@ -276,187 +275,4 @@ def _read_lines(path):
         return []
 
 
-# ====================================================================== child side
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-#: refsnn files whose code a student may run: the methods of ``params`` and ``surrogate``
-ALLOWED = {os.path.join(_PKG, "lif.py"), os.path.join(_PKG, "surrogate.py")}
-_SELF = os.path.abspath(__file__)
-
-
-class _Child:
-    """The child's state: the student's file, the shared line, what was borrowed."""
-
-    def __init__(self, sock, path, function, line_file):
-        self.sock, self.path, self.function = sock, path, function
-        fh = open(line_file, "r+b")
-        self.mm = mmap.mmap(fh.fileno(), 16)
-        self.phase = 0
-        self.active = False
-        self.borrowed = []
-
-    def mark(self, line):
-        self.mm[:16] = struct.pack("<qq", self.phase, line)
-
-    # --------------------------------------------------------------- the trace function
-    def trace(self, frame, event, arg):
-        code = frame.f_code
-        if code.co_filename == self.path:
-            self.mark(frame.f_lineno)
-            return self.trace_lines
-        if self.active and _forbidden(code.co_filename):
-            caller = frame.f_back
-            if caller is None or not caller.f_code.co_filename.startswith(_PKG):
-                self.borrow(f"{_module_name(code.co_filename)}.{code.co_name}")
-        return None
-
-    def trace_lines(self, frame, event, arg):
-        if event == "line":
-            self.mark(frame.f_lineno)
-        return self.trace_lines
-
-    def borrow(self, what):
-        if what not in self.borrowed:
-            self.borrowed.append(what)
-
-    def install_tripwires(self):
-        """Put a recording wrapper in place of every compiled kernel outside lif/surrogate."""
-        import importlib
-        import pkgutil
-
-        import numba
-        import refsnn
-
-        Dispatcher = numba.core.dispatcher.Dispatcher
-        for info in pkgutil.walk_packages(refsnn.__path__, "refsnn."):
-            if info.name.startswith(("refsnn.figures", "refsnn.exercises.sandbox")):
-                continue
-            try:
-                module = importlib.import_module(info.name)
-            except Exception:  # noqa: BLE001 -- a module that does not import has no kernels
-                continue
-            if not _forbidden(getattr(module, "__file__", "") or ""):
-                continue
-            for attr, value in list(vars(module).items()):
-                if isinstance(value, Dispatcher):
-                    setattr(module, attr, self.tripwire(f"{info.name}.{attr}", value))
-
-    def tripwire(self, what, kernel):
-        def wrapper(*args, **kwargs):
-            if self.active:
-                self.borrow(what)
-            return kernel(*args, **kwargs)
-        wrapper.__name__ = getattr(kernel, "__name__", "kernel")
-        return wrapper
-
-    # --------------------------------------------------------------- running
-    def run(self):
-        import importlib.util
-
-        self.install_tripwires()
-        sys.settrace(self.trace)
-        self.phase = PHASE_IMPORT
-        spec = importlib.util.spec_from_file_location("student_submission", self.path)
-        module = importlib.util.module_from_spec(spec)
-        result = self.guarded(lambda: spec.loader.exec_module(module))
-        if result is not None:
-            return self.send(result)
-        fn = getattr(module, self.function, None)
-        info = {"parameters": None}
-        if callable(fn):
-            import inspect
-            try:
-                info["parameters"] = list(inspect.signature(fn).parameters)
-            except (TypeError, ValueError):
-                info["parameters"] = []
-        self.send(self.checked({"status": "ok", "info": info}))
-        self.phase = PHASE_CALL
-        while True:
-            head = _recv_exactly(self.sock, _HEADER.size)
-            if head is None:
-                return
-            op, args = pickle.loads(_recv_exactly(self.sock, _HEADER.unpack(head)[0]))
-            box = []
-            result = self.guarded(lambda: box.append(fn(*args)))
-            self.send(result if result is not None else self.checked(_encode(box[0])))
-
-    def guarded(self, thunk):
-        """Run the student's ``thunk``; None if it returned, else the reply describing why not."""
-        self.active = True
-        try:
-            thunk()
-        except SystemExit as exc:
-            return self.failure("exit", exc, f"your code called sys.exit({exc.code!r})")
-        except NotImplementedError as exc:
-            return self.failure("not_implemented", exc, "NotImplementedError")
-        except BaseException as exc:  # noqa: BLE001 -- KeyboardInterrupt too: all are reported
-            return self.failure("raised", exc, f"{type(exc).__name__}: {exc}"[:500])
-        finally:
-            self.active = False
-        return None
-
-    def failure(self, status, exc, message):
-        tb, line = exc.__traceback__, 0
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == self.path:
-                line = tb.tb_lineno
-            tb = tb.tb_next
-        return self.checked({"status": status, "message": message, "line": line,
-                             "exception": type(exc).__name__})
-
-    def checked(self, reply):
-        """Turn a reply into ``borrowed``/``tampered`` if the student's code did either."""
-        if sys.gettrace() != self.trace:
-            sys.settrace(self.trace)
-            return {"status": "tampered", "message": "your code replaced the grader's trace "
-                    "function (sys.settrace)"}
-        if self.borrowed:
-            return {"status": "borrowed", "message": ", ".join(self.borrowed)}
-        return reply
-
-    def send(self, reply):
-        header = dict(reply)
-        buffers = header.pop("_buffers", [])
-        data = json.dumps(header).encode("utf-8")
-        payload = struct.pack("<q", len(data)) + data + b"".join(buffers)
-        self.sock.sendall(_HEADER.pack(len(payload)) + payload)
-
-
-def _forbidden(filename):
-    return filename.startswith(_PKG) and filename not in ALLOWED and filename != _SELF
-
-
-def _module_name(filename):
-    rel = os.path.relpath(filename, os.path.dirname(_PKG))
-    return rel[:-3].replace(os.sep, ".") if rel.endswith(".py") else rel
-
-
-def _encode(value):
-    """The reply for a returned ``value``: a tuple's items one by one, arrays as raw bytes."""
-    items = value if isinstance(value, tuple) else (value,)
-    header = {"status": "ok", "values": [], "_buffers": [],
-              "info": {"tuple": isinstance(value, tuple), "length": len(items)}}
-    for v in items:
-        if v is None:
-            header["values"].append({"t": "none"})
-        elif isinstance(v, np.ndarray) and v.dtype.name in DTYPES:
-            arr = np.ascontiguousarray(v)
-            item = {"t": "array", "dtype": arr.dtype.name, "shape": list(arr.shape)}
-            if type(v) is not np.ndarray:
-                item["subclass"] = type(v).__name__
-            header["values"].append(item)
-            header["_buffers"].append(arr.tobytes())
-        elif isinstance(v, np.ndarray):
-            header["values"].append({"t": "other", "type": f"array of dtype {v.dtype}"})
-        else:
-            header["values"].append({"t": "other", "type": type(v).__name__})
-    return header
-
-
-def main(argv):
-    fd, path, function, line_file = argv
-    sock = socket.socket(fileno=int(fd))
-    _Child(sock, os.path.abspath(path), function, line_file).run()
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])
