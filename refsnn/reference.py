@@ -106,13 +106,16 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
         S_reset = S  # what the reset term sees
         if anchor is not None and not readout and p.detach_reset:
             S_reset = anchor.S[l].astype(dtype)
+        if anchor is not None and not readout and spike == "hard":
+            # the anchor's S_0 and F(U_0 - theta), every step at once (elementwise: the same
+            # numbers as step by step)
+            S0 = anchor.S[l].astype(dtype)
+            F0 = surrogate_primitive(sg.name, sg.scale, anchor.U[l].astype(dtype) - theta)
         for n in range(T):
             if not readout:
                 xth = U[:, n] - theta
                 if anchor is not None and spike == "hard":
-                    x0 = anchor.U[l][:, n].astype(dtype) - theta
-                    S[:, n] = anchor.S[l][:, n] + (surrogate_primitive(sg.name, sg.scale, xth)
-                                                   - surrogate_primitive(sg.name, sg.scale, x0))
+                    S[:, n] = S0[:, n] + (surrogate_primitive(sg.name, sg.scale, xth) - F0[:, n])
                 elif spike == "hard":
                     S[:, n] = (xth > 0).astype(dtype)
                 else:
