@@ -20,6 +20,7 @@ from . import events as ev
 from . import lif
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
+from .threads import simulate_work, sized_by
 
 
 @dataclass
@@ -273,6 +274,7 @@ class Network:
                 f"surrogate={self.surrogate}{dt})")
 
     # ------------------------------------------------------------------ forward
+    @sized_by(simulate_work)
     def simulate(self, x, spike="hard", binary_input=True) -> Trace:
         """Run the network on input spikes ``x`` of shape ``(batch, time, n_in)``.
 

@@ -1,0 +1,131 @@
+r"""How many threads a parallel kernel gets: chosen per call from the size of its work.
+
+The batch-parallel kernels (``numba.prange`` in :mod:`refsnn.lif`, :mod:`refsnn.events` and
+:mod:`refsnn.grad.bptt`) pay a fixed price per parallel region: waking the other threads and
+waiting for them at the end. Numba runs them here on GNU OpenMP (``numba -s``: TBB is not
+installed, so Numba's default order tbb, omp, workqueue picks ``omp``), whose threads
+*busy-wait* (spin ``GOMP_SPINCOUNT`` = 300 000 times) at every barrier before sleeping. A
+tiny problem (2 samples, 10 neurons) does a few microseconds of work per region, so that
+price dominates; beside another busy process it is far worse: the spinning threads compete
+for the cores, and the region waits until the operating system schedules a descheduled thread
+again, every time.
+
+So each public entry point that launches such kernels (:meth:`refsnn.Network.simulate`,
+:func:`refsnn.bptt`, :func:`refsnn.grad.bptt.weight_gradient`,
+:func:`refsnn.grad.bptt.error_to_input`) is decorated with :func:`sized_by`, which estimates
+the number of multiply-adds ``w`` of the call and runs it on
+
+.. math::
+
+    n = \min\bigl(n_{\max},\ u,\ \max(1, \lfloor w / w_{\min} \rfloor)\bigr)
+
+threads, ``n_max`` being the caller's ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``, or
+what the user set with ``numba.set_num_threads``), ``u`` the number of independent pieces the
+kernel splits (samples, or presynaptic rows) and ``w_min`` = :data:`WORK_PER_THREAD`. Small
+calls then never wake the other threads; large calls keep every thread. The kernels give
+bit-identical results for any thread count (``tests/test_determinism.py``), so the choice
+changes only the time. Nested entry points (``bptt`` calling ``weight_gradient``) each choose
+for their own work, all bounded by the outermost caller's ``n_max``.
+
+Read next: :mod:`refsnn.grad.bptt`.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from contextlib import contextmanager
+
+import numba
+import numpy as np
+
+#: multiply-adds that make a second thread pay: about 0.3-1 ms of serial work, far above the
+#: wake-up and barrier cost of an idle machine (microseconds), and of the order of the delays
+#: beside other busy processes (benchmarks/small_calls.py)
+WORK_PER_THREAD = 1 << 19
+
+_state = threading.local()  # the outermost caller's thread count, while a sized call runs
+
+
+def thread_count(work, units, n_max):
+    """``min(n_max, units, max(1, work // WORK_PER_THREAD))`` (module docstring)."""
+    return int(max(1, min(n_max, units, work // WORK_PER_THREAD)))
+
+
+@contextmanager
+def threads_for(work, units):
+    """Run the body on :func:`thread_count` threads; ``work=None`` keeps the caller's count.
+
+    Yields the thread count used. Restores the previous count on exit (Numba's count is per
+    calling thread, so concurrent callers do not see each other's choice).
+    """
+    outer = getattr(_state, "n_max", None)
+    before = numba.get_num_threads()
+    n_max = before if outer is None else outer
+    n = n_max if work is None else thread_count(work, units, n_max)
+    _state.n_max = n_max
+    try:
+        if n != before:
+            numba.set_num_threads(n)
+        yield n
+    finally:
+        if n != before:
+            numba.set_num_threads(before)
+        _state.n_max = outer
+
+
+def sized_by(estimate):
+    """Decorator: run ``fn(*args)`` inside ``threads_for(*estimate(*args))``.
+
+    ``estimate`` takes the arguments of ``fn`` and returns ``(work, units)``. It must not
+    validate: if it raises (a malformed argument), the call runs with the caller's thread
+    count and ``fn`` reports the error in its own words.
+    """
+    def decorate(fn):
+        @functools.wraps(fn)
+        def sized(*args, **kwargs):
+            try:
+                work, units = estimate(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - fn itself raises the proper error
+                work, units = None, 1
+            with threads_for(work, units):
+                return fn(*args, **kwargs)
+        return sized
+    return decorate
+
+
+def _network_work(net, shape):
+    """Multiply-adds of one forward (or one backward sweep) of ``net`` on ``(B, T, .)``: per
+    step and layer ``N_l (N_{l-1} + N_l)`` (input and recurrent weights), readout
+    ``N_o N_L``."""
+    B, T = int(shape[0]), int(shape[1])
+    sizes = net.sizes
+    per_step = 0
+    for l in range(1, len(sizes)):
+        recurrent = l < len(sizes) - 1 and net.V[l - 1] is not None
+        per_step += sizes[l] * (sizes[l - 1] + (sizes[l] if recurrent else 0))
+    return B * T * per_step, B
+
+
+def simulate_work(net, x, *args, **kwargs):
+    """``(work, samples)`` of ``net.simulate(x, ...)``."""
+    return _network_work(net, np.shape(x))
+
+
+def bptt_work(net, trace, *args, **kwargs):
+    """``(work, samples)`` of ``bptt(net, trace, d_readout)``'s backward sweep."""
+    return _network_work(net, np.shape(trace.x))
+
+
+def outer_sum_work(g_next, s_prev, events=None):
+    """``(work, presynaptic rows)`` of ``weight_gradient(g_next, s_prev, events)``."""
+    B, T, N_g = np.shape(g_next)
+    N_s = np.shape(s_prev)[2]
+    if events is not None:
+        return events.val.size * N_g, N_s
+    return B * T * N_s * N_g, N_s
+
+
+def matvec_work(gI, W):
+    """``(work, samples)`` of ``error_to_input(gI, W)``."""
+    B, T, _ = np.shape(gI)
+    return B * T * int(np.prod(np.shape(W))), B
