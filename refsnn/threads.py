@@ -1,37 +1,48 @@
-r"""How many threads a parallel kernel gets: chosen per call from the size of its work.
+r"""How the parallel kernels use their threads: quiet when waiting, and as many as the work pays for.
 
 The batch-parallel kernels (``numba.prange`` in :mod:`refsnn.lif`, :mod:`refsnn.events` and
 :mod:`refsnn.grad.bptt`) pay a fixed price per parallel region: waking the other threads and
-waiting for them at the end. Numba runs them here on GNU OpenMP (``numba -s``: TBB is not
-installed, so Numba's default order tbb, omp, workqueue picks ``omp``), whose threads
-*busy-wait* (spin ``GOMP_SPINCOUNT`` = 300 000 times) at every barrier before sleeping. A
-tiny problem (2 samples, 10 neurons) does a few microseconds of work per region, so that
-price dominates; beside another busy process it is far worse: the spinning threads compete
-for the cores, and the region waits until the operating system schedules a descheduled thread
-again, every time.
+waiting for them at the end. Numba runs them on its OpenMP threading layer here (``numba -s``:
+TBB is not installed, so Numba's default order tbb, omp, workqueue picks ``omp``, the system's
+GNU ``libgomp``). GNU OpenMP's threads *busy-wait* after each region (``GOMP_SPINCOUNT`` = 300 000
+iterations by default, about 8 ms of CPU measured here) before they sleep. In a loop of small
+calls the idle thread therefore never sleeps and occupies a core; beside another busy process
+the threads, the spinning one and the other program compete for the cores, and every region
+waits until the operating system runs a descheduled thread again (300 tiny calls: 0.3 s with
+one thread, 2-8 s with two on a loaded machine). Two measures:
 
-So each public entry point that launches such kernels (:meth:`refsnn.Network.simulate`,
-:func:`refsnn.bptt`, :func:`refsnn.grad.bptt.weight_gradient`,
-:func:`refsnn.grad.bptt.error_to_input`) is decorated with :func:`sized_by`, which estimates
-the number of multiply-adds ``w`` of the call and runs it on
+1. **Threads that sleep when they wait.** On import, unless the user has chosen a policy
+   (``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME`` is set), :func:`quiet_openmp`
+   starts Numba's threading layer with ``OMP_WAIT_POLICY=PASSIVE`` (the OpenMP runtime reads its
+   environment when it is loaded) and then removes the variable again, so that other programs
+   and child processes are unaffected. No effect if the OpenMP runtime was already loaded (Numba
+   used in parallel before ``import refsnn``), nor on the TBB or workqueue layers.
+2. **As many threads as the work pays for.** Each public entry point that launches such kernels
+   (:meth:`refsnn.Network.simulate`, :func:`refsnn.bptt`,
+   :func:`refsnn.grad.bptt.weight_gradient`, :func:`refsnn.grad.bptt.error_to_input`) is
+   decorated with :func:`sized_by`, which estimates the multiply-adds ``w`` of the call and runs
+   it on
 
-.. math::
+   .. math::
 
-    n = \min\bigl(n_{\max},\ u,\ \max(1, \lfloor w / w_{\min} \rfloor)\bigr)
+       n = \min\bigl(n_{\max},\ u,\ \max(1, \lfloor w / w_{\min} \rfloor)\bigr)
 
-threads, ``n_max`` being the caller's ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``, or
-what the user set with ``numba.set_num_threads``), ``u`` the number of independent pieces the
-kernel splits (samples, or presynaptic rows) and ``w_min`` = :data:`WORK_PER_THREAD`. Small
-calls then never wake the other threads; large calls keep every thread. The kernels give
-bit-identical results for any thread count (``tests/test_determinism.py``), so the choice
-changes only the time. Nested entry points (``bptt`` calling ``weight_gradient``) each choose
-for their own work, all bounded by the outermost caller's ``n_max``.
+   threads, ``n_max`` being the caller's ``numba.get_num_threads()`` (``NUMBA_NUM_THREADS``, or
+   what the user set with ``numba.set_num_threads``), ``u`` the number of independent pieces the
+   kernel splits (samples, or presynaptic rows) and ``w_min`` = :data:`WORK_PER_THREAD`. Small
+   calls never wake the other threads; large calls keep every thread. Nested entry points
+   (``bptt`` calling ``weight_gradient``) each choose for their own work, all bounded by the
+   outermost caller's ``n_max``.
+
+The kernels give bit-identical results for any thread count (``tests/test_determinism.py``), so
+neither measure changes a result, only the time (``python -m benchmarks.small_calls``).
 
 Read next: :mod:`refsnn.grad.bptt`.
 """
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from contextlib import contextmanager
 
@@ -44,6 +55,27 @@ import numpy as np
 WORK_PER_THREAD = 1 << 19
 
 _state = threading.local()  # the outermost caller's thread count, while a sized call runs
+
+#: environment variables with which a user chooses how OpenMP threads wait
+USER_WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
+def quiet_openmp():
+    """Start Numba's threads with ``OMP_WAIT_POLICY=PASSIVE`` (measure 1 of the module
+    docstring); True if the policy was applied, False if the user's own setting is kept."""
+    if any(name in os.environ for name in USER_WAIT_SETTINGS):
+        return False
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        numba.get_num_threads()  # loads the threading layer, which reads the environment now
+    except Exception:  # noqa: BLE001 - e.g. an unavailable NUMBA_THREADING_LAYER: the first
+        pass           # parallel kernel reports it in Numba's words
+    finally:
+        del os.environ["OMP_WAIT_POLICY"]
+    return True
+
+
+quiet_openmp()  # on import, before any kernel runs
 
 
 def thread_count(work, units, n_max):

@@ -4,6 +4,9 @@ The kernels' results do not depend on the thread count (tests/test_determinism.p
 check the choice itself, by recording ``numba.get_num_threads()`` where the kernels would run.
 """
 import importlib
+import os
+import subprocess
+import sys
 
 import numba
 import numpy as np
@@ -14,6 +17,7 @@ from refsnn import LIFParams, Network, bptt, losses, lif, threads
 bptt_module = importlib.import_module("refsnn.grad.bptt")
 
 N_MAX = numba.config.NUMBA_NUM_THREADS
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 P = LIFParams(alpha=0.8, beta=0.9)
 
 
@@ -103,3 +107,39 @@ def test_wrappers_keep_their_signatures():
     assert list(inspect.signature(bptt_module.error_to_input).parameters) == ["gI", "W"]
     assert list(inspect.signature(Network.simulate).parameters)[:2] == ["self", "x"]
     assert bptt_module.bptt.__doc__.startswith("Exact BPTT")
+
+
+SPIN = """
+import os, time
+import numpy as np
+import numba
+from refsnn import LIFParams, Network
+assert os.environ.get("OMP_WAIT_POLICY") in (None, "ACTIVE")  # ours was removed again
+net = Network.init([700, 200, 20], LIFParams(alpha=0.8, beta=0.9), recurrent=True, rng=0)
+x = (np.random.default_rng(0).random((16, 20, 700)) < 0.03).astype(float)
+net.simulate(x)
+burnt = []
+for _ in range(5):
+    net.simulate(x)  # large enough for every thread
+    c = time.process_time()
+    time.sleep(0.05)
+    burnt.append(time.process_time() - c)  # CPU used by the waiting threads
+print(numba.threading_layer(), sorted(burnt)[2])
+"""
+
+
+def _burnt(**env):
+    e = {k: v for k, v in os.environ.items() if k not in threads.USER_WAIT_SETTINGS}
+    r = subprocess.run([sys.executable, "-c", SPIN], env=dict(e, **env), cwd=ROOT, check=True,
+                       capture_output=True, text=True)
+    layer, cpu = r.stdout.split()
+    return layer, float(cpu)
+
+
+@pytest.mark.skipif(N_MAX < 2, reason="needs NUMBA_NUM_THREADS >= 2")
+def test_waiting_threads_sleep_unless_the_user_wants_them_to_spin():
+    layer, quiet = _burnt()
+    if layer != "omp":
+        pytest.skip(f"threading layer {layer}: no OpenMP wait policy")
+    _, spinning = _burnt(OMP_WAIT_POLICY="ACTIVE")  # the user's choice is kept
+    assert quiet < 0.002 < 0.01 < spinning, (quiet, spinning)
