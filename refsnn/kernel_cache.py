@@ -16,8 +16,9 @@ over the ``K`` ``.py`` files of the package, in sorted order, except the subpack
 :data:`KERNEL_FREE`: they define no kernel and no module with kernels imports them
 (``tests/test_kernel_cache.py`` checks both), so editing an exercise stub recompiles nothing.
 Any other edit changes ``h``: the next process compiles each kernel afresh, once, into the new
-directory. Hashing the sources takes well under a millisecond (about 200 kB, measured in
-``tests/test_kernel_cache.py``).
+directory. Hashing the sources (about 200 kB) and checking the directory take about 1 ms per
+import (measured: 0.5-0.9 ms for the hash, 0.9 ms for :func:`cache_dir` on a loaded 2-core
+machine), against 0.3-0.6 s for the whole ``import refsnn``.
 
 ``base`` is, in this order, the first that can be written to:
 
