@@ -22,8 +22,8 @@ import sys
 import time
 
 CALLS = 300          # simulate + bptt calls per timing
-REPEATS = 7          # timings per process (after a warm-up loop)
-PROCESSES = 3        # fresh processes per setting, alternating default / one thread
+REPEATS = 5          # timings per process (after a warm-up loop)
+PROCESSES = 5        # fresh processes per setting, alternating default / one thread
 
 WORKER = """
 import json, sys, time
