@@ -114,7 +114,7 @@ import os, time
 import numpy as np
 import numba
 from refsnn import LIFParams, Network
-assert os.environ.get("OMP_WAIT_POLICY") in (None, "ACTIVE")  # ours was removed again
+assert "GOMP_SPINCOUNT" not in os.environ  # ours was removed again
 net = Network.init([700, 200, 20], LIFParams(alpha=0.8, beta=0.9), recurrent=True, rng=0)
 x = (np.random.default_rng(0).random((16, 20, 700)) < 0.03).astype(float)
 net.simulate(x)
@@ -142,4 +142,4 @@ def test_waiting_threads_sleep_unless_the_user_wants_them_to_spin():
     if layer != "omp":
         pytest.skip(f"threading layer {layer}: no OpenMP wait policy")
     _, spinning = _burnt(OMP_WAIT_POLICY="ACTIVE")  # the user's choice is kept
-    assert quiet < 0.002 < 0.01 < spinning, (quiet, spinning)
+    assert quiet < 0.001 < 0.01 < spinning, (quiet, spinning)  # GNU's default: about 0.008
