@@ -16,6 +16,9 @@ refsnn also runs each case in float32 (``Network(dtype=np.float32)``): its time 
 beside the float64 one, and its gradient's normwise deviation from the float64 gradient is
 checked (< 1e-4) before timing. The ratios compare float64 with float64.
 
+Last, many small calls (:mod:`benchmarks.small_calls`): 300 ``simulate`` + ``bptt`` calls of a
+2-sample, 10-neuron network, idle and beside one busy process, against ``NUMBA_NUM_THREADS=1``.
+
 ``--quick`` runs a reduced set (seconds); torch and snnTorch are skipped with a message when
 they do not import (``pip install -e .[compare]``).
 """
@@ -37,6 +40,7 @@ def _parse():
                     help="BLAS / torch threads (default: every core, like Numba)")
     ap.add_argument("--quick", action="store_true", help="a reduced, fast run")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time runs")
+    ap.add_argument("--no-small", action="store_true", help="skip the many-small-calls case")
     return ap.parse_args()
 
 
@@ -53,7 +57,7 @@ import numpy as np  # noqa: E402
 
 from refsnn import bptt, losses  # noqa: E402
 
-from . import torch_reference  # noqa: E402
+from . import small_calls, torch_reference  # noqa: E402
 from .timing import (gradient_errors, implementations, median_time, peak_memory,  # noqa: E402
                      problem, trace_bytes)
 
@@ -184,6 +188,8 @@ def main(args):
         print("\ncompile time of all kernels in a fresh process (import s + first call s):")
         for k, (imp, first) in ct.items():
             print(f"  {k:<7} import {imp:5.2f} s   first simulate+bptt {first:5.2f} s")
+    if not args.no_small:
+        small_calls.report(processes=1 if args.quick else small_calls.PROCESSES)
     print(f"\ntotal {time.perf_counter() - t_start:.0f} s")
 
 

@@ -5,13 +5,16 @@
 Read next: refsnn/surrogate.py, the spike and its surrogate derivatives (the full reading order
 is in README.md; the design in docs/design.md).
 """
-from . import gradcheck, losses, reference, rnn
-from .grad.bptt import bptt
-from .grad.forward import rtrl
-from .lif import LIFParams
-from .network import Network
-from .trace import Grads, Trace
-from .surrogate import SURROGATES, Surrogate
+from . import kernel_cache
+
+with kernel_cache.keyed_by_sources():  # before any kernel is decorated (refsnn.kernel_cache)
+    from . import gradcheck, losses, reference, rnn
+    from .grad.bptt import bptt
+    from .grad.forward import rtrl
+    from .lif import LIFParams
+    from .network import Network
+    from .trace import Grads, Trace
+    from .surrogate import SURROGATES, Surrogate
 
 __all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "rtrl", "losses", "gradcheck", "reference", "rnn",
            "Surrogate", "SURROGATES"]

@@ -23,6 +23,7 @@ from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, ch
                      check_input_values, check_real)
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
+from .threads import simulate_work, sized_by
 from .trace import Trace
 
 
@@ -216,6 +217,7 @@ class Network:
                 f"surrogate={self.surrogate}{dt})")
 
     # ------------------------------------------------------------------ forward
+    @sized_by(simulate_work)
     def simulate(self, x, spike="hard", binary_input=True) -> Trace:
         """Run the network on input spikes ``x`` of shape ``(batch, time, n_in)``.
 

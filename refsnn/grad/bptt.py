@@ -45,6 +45,7 @@ import numpy as np
 
 from .. import lif
 from ..lif import add_weighted_rows, reset_partials, spike_grad
+from ..threads import bptt_work, matvec_work, outer_sum_work, sized_by
 from ..trace import Grads, check_readout_grad, check_trace
 
 #: the V of a layer without recurrence (never read: has_V is False)
@@ -213,6 +214,7 @@ def backprop_to_input_kernel(gI, W, g):
                         g[b, n, j] += W[k, j] * gk
 
 
+@sized_by(outer_sum_work)
 def weight_gradient(g_next, s_prev, events=None):
     """``sum_{b,n} g[n+1] s[n]^T`` for ``g, s`` of shape ``(B, T, .)`` -> ``(N_g, N_s)``.
 
@@ -232,6 +234,7 @@ def weight_gradient(g_next, s_prev, events=None):
     return np.ascontiguousarray(outT.T)
 
 
+@sized_by(matvec_work)
 def error_to_input(gI, W):
     """Error on the presynaptic spikes: ``gS_in[n] = W^T gI[n+1]``, zero at the last step."""
     g = np.empty(gI.shape[:2] + (W.shape[1],), dtype=np.result_type(gI.dtype, W.dtype))
@@ -267,6 +270,7 @@ def readout_adjoints(net, trace, d_readout):
                           net.surrogate, zeros, d_readout, spike="none")[0]
 
 
+@sized_by(bptt_work)
 def bptt(net, trace, d_readout) -> Grads:
     """Exact BPTT (surrogate gradient for ``spike="hard"``) of a loss given ``dL/d readout``.
 
