@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.costs
+	$(PY) -m benchmarks.grading
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
