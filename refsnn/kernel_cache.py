@@ -22,7 +22,7 @@ machine), against 0.3-0.6 s for the whole ``import refsnn``.
 
 ``base`` is, in this order, the first that can be written to:
 
-1. the user's own ``NUMBA_CACHE_DIR`` (``numba.config.CACHE_DIR``), if set;
+1. the user's own ``NUMBA_CACHE_DIR`` (``numba.config.CACHE_DIR``, or the environment), if set;
 2. ``refsnn/__pycache__/numba``, beside the sources (removed by ``make clean``);
 3. ``$XDG_CACHE_HOME/refsnn`` or ``~/.cache/refsnn`` (a read-only install).
 
@@ -80,7 +80,9 @@ def source_hash(package=PACKAGE):
 
 def candidate_bases(package=PACKAGE):
     """The base directories of the module docstring, in order of preference."""
-    user = numba.config.CACHE_DIR
+    # the environment too: set after numba's import, Numba itself reads it only at its next
+    # configuration reload (its next compilation)
+    user = numba.config.CACHE_DIR or os.environ.get("NUMBA_CACHE_DIR", "")
     if user:
         return [user]
     xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

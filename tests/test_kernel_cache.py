@@ -177,6 +177,7 @@ def test_unwritable_bases_fall_back(tmp_path, monkeypatch):
     pkg = tmp_path / "refsnn"
     (pkg / "__pycache__").write_text("not a directory")  # in-tree base cannot be created
     monkeypatch.setattr(numba.config, "CACHE_DIR", "")
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     path = kernel_cache.cache_dir(str(pkg))
     assert path == str(tmp_path / "xdg" / "refsnn" / ("refsnn-" + kernel_cache.source_hash()))
