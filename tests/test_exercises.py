@@ -322,6 +322,7 @@ FN = "def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):\n"
     (FN + "    while True:\n        pass\n", 1, "longer than the time limit of 3 s"),
     ("import time\n" + FN + "    time.sleep(10)\n", 1, "longer than the time limit of 3 s"),
     (FN + "    raise KeyboardInterrupt\n", 1, "raised KeyboardInterrupt"),
+    (FN + "    return W @ W, None, None\n", 1, "hint: a shape error next to a weight"),
     ("import ctypes\n" + FN + "    ctypes.string_at(0)\n", 1, "killed by signal SIGSEGV"),
     ("import sys\n" + FN + "    sys.settrace(None)\n    return 1, 2, 3\n", 1,
      "replaced the grader's trace function"),

@@ -13,7 +13,7 @@ An exercise is a *spec*: a module (:mod:`refsnn.exercises.lif_bptt`,
   differences or an independent method, :mod:`refsnn.gradcheck`), returning a Report;
 * ``MISTAKES`` (:class:`~refsnn.exercises.diagnosis.Mistake`, each a NumPy implementation of one classic mistake with the
   hint that names it), ``GROUP_HINTS`` (a hint per group of :data:`networks.GROUPS`) and
-  ``exception_hints(message)``.
+  ``EXCEPTION_HINTS`` (a hint for a shape error, an index error).
 
 :class:`Grading` runs a spec on a file. The file is checked without running it
 (:func:`static_check`: it exists, is Python, compiles and imports nothing of refsnn's but the
@@ -213,7 +213,7 @@ class Grading:
                        outcome.code)
         if outcome.status == "raised":
             raise Stop("failed", f"{spec.FUNCTION} raised {outcome.message}{where}",
-                       outcome.line, outcome.code, spec.exception_hints(outcome.message))
+                       outcome.line, outcome.code, _exception_hints(spec, outcome.message))
         if outcome.status == "exit":
             raise Stop("failed", f"{outcome.message} inside {spec.FUNCTION}{where}: a function "
                        "must return its result, not end the program", outcome.line,
@@ -365,6 +365,14 @@ def _label(pname, layers):
     """``W[0]`` -> ``W1`` (hidden layer 1), ``W[L]`` -> ``Wout``, ``V[0]`` -> ``V1``."""
     kind, l = pname[0], int(pname[2:-1])
     return "Wout" if kind == "W" and l == layers else f"{kind}{l + 1}"
+
+
+def _exception_hints(spec, message):
+    """The spec's hint for an exception (``message``: ``Type: text``) of the student's function."""
+    kind = ("shape" if message.startswith("ValueError") and any(
+        k in message for k in ("matmul", "shape", "broadcast", "align"))
+        else "index" if message.startswith("IndexError") else None)
+    return [spec.EXCEPTION_HINTS[kind]] if kind in spec.EXCEPTION_HINTS else []
 
 
 def _kind(value):

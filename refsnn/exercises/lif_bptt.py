@@ -211,15 +211,12 @@ GROUP_HINTS = {
 }
 
 
-def exception_hints(message):
-    """Hints for an exception the student's function raised (``message``: ``Type: text``)."""
-    if message.startswith("ValueError") and any(
-            k in message for k in ("matmul", "shape", "broadcast", "align")):
-        return ["a shape error next to a weight usually means a transposed weight. W is "
-                "(N, N_in) = (post, pre) and V is (N, N); in batch form W^T gI[n+1] is "
-                "gI[:, n+1] @ W (shape (B, N_in)) and V^T gI[n+1] is gI[:, n+1] @ V."]
-    if message.startswith("IndexError"):
-        return ["an index error in the time loop: arrays have T steps 0..T-1, and "
-                "gI[T] = gU[T] = 0 is the value *after* the last step (allocate T + 1 steps or "
-                "treat n = T-1 apart)."]
-    return []
+#: the hint for an exception of the student's function: a shape error, an index error
+EXCEPTION_HINTS = {
+    "shape": "a shape error next to a weight usually means a transposed weight. W is "
+             "(N, N_in) = (post, pre) and V is (N, N); in batch form W^T gI[n+1] is "
+             "gI[:, n+1] @ W (shape (B, N_in)) and V^T gI[n+1] is gI[:, n+1] @ V.",
+    "index": "an index error in the time loop: arrays have T steps 0..T-1, and "
+             "gI[T] = gU[T] = 0 is the value *after* the last step (allocate T + 1 steps or "
+             "treat n = T-1 apart).",
+}
