@@ -19,7 +19,7 @@ one thread, 2-8 s with two on a loaded machine). Two measures:
    enough to bridge most gaps between the kernels of one call (a thread woken from sleep costs
    50-100 us here; ``OMP_WAIT_POLICY=PASSIVE`` made a 100-64-10, B=32 forward 1.7x slower on
    the idle machine), short enough that a waiting thread does not hold a core for long (beside
-   two busy processes that forward+BPTT took 56 ms with GNU's default, 7 ms with this, 3 ms on
+   two busy processes that forward+BPTT took 56 ms before this change, 7 ms with it, 3 ms on
    one thread).
    No effect if GNU OpenMP was already loaded (Numba used in parallel before ``import
    refsnn``), nor with another OpenMP runtime (there ``KMP_BLOCKTIME`` or
