@@ -15,9 +15,12 @@ one thread, 2-8 s with two on a loaded machine). Two measures:
    (``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is set), :func:`quiet_openmp` starts Numba's
    threading layer with ``GOMP_SPINCOUNT`` = :data:`SPIN_COUNT` (the OpenMP runtime reads its
    environment when it is loaded) and then removes the variable again, so that other programs
-   and child processes are unaffected. That is about 0.1 ms of spinning instead of 8 ms: long
-   enough to bridge the gaps between the kernels of one call (a thread woken from sleep costs
-   50-100 us here), short enough that a waiting thread does not take a core from other work.
+   and child processes are unaffected. That is about 0.3 ms of spinning instead of 8 ms: long
+   enough to bridge most gaps between the kernels of one call (a thread woken from sleep costs
+   50-100 us here; ``OMP_WAIT_POLICY=PASSIVE`` made a 100-64-10, B=32 forward 1.7x slower on
+   the idle machine), short enough that a waiting thread does not hold a core for long (beside
+   two busy processes that forward+BPTT took 56 ms before this change, 7 ms with it, 3 ms on
+   one thread).
    No effect if GNU OpenMP was already loaded (Numba used in parallel before ``import
    refsnn``), nor with another OpenMP runtime (there ``KMP_BLOCKTIME`` or
    ``OMP_WAIT_POLICY=PASSIVE`` would be the user's choice), nor on the TBB or workqueue layers.
@@ -65,7 +68,7 @@ USER_WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
 
 #: busy-wait iterations of a GNU OpenMP thread before it sleeps (about 30 ns each here; GNU's
 #: default is 300 000, ``OMP_WAIT_POLICY=PASSIVE`` means 0)
-SPIN_COUNT = 3000
+SPIN_COUNT = 10000
 
 
 def quiet_openmp():
