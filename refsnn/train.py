@@ -10,7 +10,7 @@ One step on a mini-batch ``(x_b, y_b)``::
 The network is trained in place. Shuffling uses the seeded ``rng``, so two calls with the same
 arguments (and fresh networks and optimisers) give identical weights and histories.
 
-Read next: refsnn/datasets.py, the encoders and the toy task to train on.
+Read next: refsnn/encoding.py, the encoders, and refsnn/datasets/, the tasks to train on.
 """
 from __future__ import annotations
 

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from refsnn.datasets import latency_encode, latency_times, rate_encode, two_groups
+from refsnn.datasets import two_groups
+from refsnn.encoding import latency_encode, latency_times, rate_encode
 
 
 def _binary(a):

@@ -1,26 +1,66 @@
-r"""Spike encoders and small tasks. Every output is ``(batch, T, neurons)`` float64 0/1.
+r"""Encoders: real values to spike trains ("lessons from deep learning" §3.1 and Appendix B).
 
-Encoders (Eshraghian et al., "Training spiking neural networks using lessons from deep learning",
-§3.1 and Appendix B):
+Every encoder returns ``(batch, T, neurons)`` float64 0/1 arrays on the time grid of the
+simulator, step ``n`` covering ``[n dt, (n + 1) dt)``.
 
+* :func:`times_to_spikes` -- spike times to the grid: a spike at ``t`` falls into step
+  ``floor(t / dt)`` (the one quantisation rule of the package).
 * :func:`rate_encode` -- Bernoulli spikes, per-step probability ``max_prob * x`` (App. B.1).
 * :func:`latency_encode` -- one spike per input, earlier for larger values (App. B.2, Eq. 25).
-
-Tasks:
-
-* :func:`two_groups` -- "which of two input groups fires more", a linearly separable toy task.
 
 Every function that samples takes ``rng``: a ``numpy.random.Generator`` or an int seed, so the
 same call gives the same data.
 
-Read next: refsnn/figures/__init__.py, the figures (benchmarks/costs.py measures what each
-gradient method costs).
+Read next: refsnn/datasets/__init__.py, the tasks built on these encoders.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .checks import as_real_array, as_rng, check_int, check_real
+
+#: times this many steps below a step boundary count as on it (:func:`times_to_spikes`)
+GRID_SLACK = 1e-9
+
+
+def times_to_spikes(times, steps, dt):
+    r"""Spike times ``(n, N)`` in seconds to a ``(n, steps, N)`` 0/1 array on the grid ``n dt``.
+
+    A spike at time ``t`` falls into step :math:`\lfloor t / dt \rfloor`, the step whose
+    interval ``[n dt, (n + 1) dt)`` contains it; ``inf`` (no spike) and times at or after
+    ``steps * dt`` give no spike. At most one spike per entry of ``times``. A time within
+    ``1e-9`` steps below a step boundary counts as on it, so that a time written as ``k * dt``
+    lands in step ``k`` although ``k * dt / dt`` can round to just below ``k``.
+
+    Parameters
+    ----------
+    times : array (n, N)
+        Spike times in seconds, ``>= 0`` or ``inf``.
+    steps : int
+        Number of time steps (>= 1).
+    dt : float
+        Time step in seconds (> 0).
+
+    Returns
+    -------
+    ndarray (n, steps, N), float64
+    """
+    t = as_real_array(times, "times")
+    if t.ndim != 2:
+        raise ValueError(f"times must have shape (samples, neurons), got shape {t.shape}")
+    t = t.astype(np.float64)
+    if np.any(np.isnan(t)) or np.any(t < 0):
+        raise ValueError("times must be >= 0 or inf (no spike), got NaN or a negative time")
+    steps = check_int("steps", steps, 1)
+    dt = check_real("dt", dt, 0.0, np.inf, low_open=True, high_open=True)
+    n, N = t.shape
+    k = np.full(t.shape, steps, dtype=np.int64)
+    fin = np.isfinite(t)
+    k[fin] = np.floor(np.minimum(t[fin] / dt + GRID_SLACK, steps)).astype(np.int64)  # no overflow
+    x = np.zeros((n, steps, N))
+    b, i = np.nonzero(k < steps)
+    x[b, k[b, i], i] = 1.0
+    return x
 
 
 # ---------------------------------------------------------------------- argument checks
@@ -135,53 +175,3 @@ def latency_encode(values, T, tau=5.0, threshold=0.01):
     b, i = np.nonzero(steps < T)
     out[b, steps[b, i], i] = 1.0
     return out
-
-
-# ---------------------------------------------------------------------- tasks
-def two_groups(n_samples, T=50, n_in=20, rate_low=0.03, rate_high=0.07, rng=0):
-    r"""Toy task "which of two input groups fires more".
-
-    Inputs ``0 .. n_in/2 - 1`` form group 0 and ``n_in/2 .. n_in - 1`` group 1. A sample of
-    class ``c`` has every input of group ``c`` fire as an independent Bernoulli process with
-    probability ``rate_high`` per step and every input of the other group with ``rate_low``.
-    Classes are balanced (``n_samples // 2`` of each, one extra of class 0 if ``n_samples`` is
-    odd) and the order is shuffled.
-
-    The ideal observer compares the two groups' spike counts; with the defaults (10 inputs per
-    group, 50 steps, 0.03 vs 0.07) its accuracy is 99.84% (exact binomial computation), so the
-    task is nearly but not trivially separable.
-
-    Parameters
-    ----------
-    n_samples : int
-        Number of samples (>= 1).
-    T : int
-        Time steps per sample (>= 1).
-    n_in : int
-        Number of inputs, even and >= 2.
-    rate_low, rate_high : float
-        Spike probabilities per step, ``0 <= rate_low < rate_high <= 1``.
-    rng : numpy Generator or int seed
-
-    Returns
-    -------
-    x : ndarray (n_samples, T, n_in), float64 0/1
-    labels : ndarray (n_samples,), int64, values in {0, 1}
-    """
-    n_samples = check_int("n_samples", n_samples, 1)
-    T = check_int("T", T, 1)
-    n_in = check_int("n_in", n_in, 2)
-    if n_in % 2:
-        raise ValueError(f"n_in must be even (two equal groups), got {n_in}")
-    rate_low = check_real("rate_low", rate_low, 0.0, 1.0)
-    rate_high = check_real("rate_high", rate_high, 0.0, 1.0)
-    if not rate_low < rate_high:
-        raise ValueError(f"rate_low must be < rate_high, got {rate_low} and {rate_high}")
-    rng = as_rng(rng)
-    labels = np.arange(n_samples, dtype=np.int64) % 2
-    rng.shuffle(labels)
-    half = n_in // 2
-    group = np.arange(n_in) >= half  # False: group 0, True: group 1
-    p = np.where(group[None, :] == labels[:, None].astype(bool), rate_high, rate_low)
-    x = (rng.random((n_samples, T, n_in)) < p[:, None, :]).astype(np.float64)
-    return x, labels
