@@ -8,6 +8,8 @@ A :class:`SpikeDataset` holds
   times in seconds before quantisation (``inf``: no spike), else ``None``,
 * ``source`` -- what each sample was made from (randman: its manifold coordinates; Yin-Yang:
   its four features; digits: its pixel intensities),
+* ``targets`` -- optional per-sample regression targets (SpikeProp's desired output spike
+  times), else ``None``,
 * named splits (``"train"``, ``"valid"``, ``"test"``): index arrays into the samples.
 
 All arrays are the dataset's own read-only copies, so nothing done to an array afterwards
@@ -61,6 +63,8 @@ class SpikeDataset:
         Spike times in seconds (``inf`` for no spike) of one-spike-per-input tasks.
     source : ndarray (n, ...) or None
         What each sample was encoded from.
+    targets : ndarray (n, ...) or None
+        Per-sample regression targets (e.g. desired output spike times in seconds).
     splits : dict of str -> int64 index array
     classes : tuple of str
         Class names; ``len(classes)`` is the number of classes.
@@ -74,6 +78,7 @@ class SpikeDataset:
     dt: float
     times: np.ndarray = None
     source: np.ndarray = None
+    targets: np.ndarray = None
     splits: dict = field(default_factory=dict)
     classes: tuple = ()
     name: str = ""
@@ -88,10 +93,10 @@ class SpikeDataset:
         if y.shape != (n,):
             raise ValueError(f"y must have shape ({n},) to match x, got {y.shape}")
         times, source = _frozen(self.times, np.float64), _frozen(self.source)
-        if times is not None and times.shape[0] != n:
-            raise ValueError(f"times must have {n} rows to match x, got {times.shape}")
-        if source is not None and source.shape[0] != n:
-            raise ValueError(f"source must have {n} rows to match x, got {source.shape}")
+        targets = _frozen(self.targets)
+        for name, a in (("times", times), ("source", source), ("targets", targets)):
+            if a is not None and (a.ndim < 1 or a.shape[0] != n):
+                raise ValueError(f"{name} must have {n} rows to match x, got {a.shape}")
         classes = tuple(str(c) for c in self.classes) or tuple(
             str(c) for c in range(int(y.max()) + 1 if n else 0))
         if n and (y.min() < 0 or y.max() >= len(classes)):
@@ -103,7 +108,7 @@ class SpikeDataset:
                 raise ValueError(f"split {key!r} must be a 1-D index array into {n} samples")
             splits[str(key)] = idx
         for name, value in (("x", x), ("y", y), ("times", times), ("source", source),
-                            ("splits", splits), ("classes", classes),
+                            ("targets", targets), ("splits", splits), ("classes", classes),
                             ("dt", float(self.dt)), ("params", dict(self.params))):
             object.__setattr__(self, name, value)
 
@@ -143,7 +148,8 @@ class SpikeDataset:
         idx = np.arange(len(self))[np.asarray(index)]
         take = (lambda a: None if a is None else a[idx])
         return SpikeDataset(x=self.x[idx], y=self.y[idx], dt=self.dt, times=take(self.times),
-                            source=take(self.source), splits={split_name: np.arange(idx.size)},
+                            source=take(self.source), targets=take(self.targets),
+                            splits={split_name: np.arange(idx.size)},
                             classes=self.classes, name=self.name, params=self.params)
 
     # ------------------------------------------------------------------ batches
