@@ -20,6 +20,7 @@ import numpy as np
 
 from . import losses as _losses
 from .checks import as_rng, check_int
+from .datasets.dataset import SpikeDataset, minibatch_indices
 from .grad.bptt import bptt
 from .network import Network
 from .optim import Adam, Optimizer
@@ -136,6 +137,20 @@ def _check_data(net, x, labels, xname, yname):
     return x, y.astype(np.int64)
 
 
+def _unpack(x, labels, xname, yname):
+    """``(x, labels)`` from arrays, or from a :class:`SpikeDataset` given as ``x`` (then
+    ``labels`` must be None: the dataset's own ``y`` are the labels)."""
+    if isinstance(x, SpikeDataset):
+        if labels is not None:
+            raise ValueError(f"{yname} must be None when {xname} is a SpikeDataset (its y are "
+                             "the labels)")
+        return x.x, x.y
+    if labels is None:
+        raise TypeError(f"{yname} is required when {xname} is an array (or pass a SpikeDataset "
+                        f"as {xname})")
+    return x, labels
+
+
 def _param_arrays(net, grads):
     """Pair ``net.parameters()`` with ``grads.parameters()`` by name; returns two lists."""
     if not callable(getattr(grads, "parameters", None)):
@@ -150,14 +165,15 @@ def _param_arrays(net, grads):
 
 
 # ---------------------------------------------------------------------- evaluation
-def evaluate(net, x, labels, loss="max_over_time_ce", batch_size=None, predict=None):
+def evaluate(net, x, labels=None, loss="max_over_time_ce", batch_size=None, predict=None):
     """Loss and accuracy of ``net`` on ``(x, labels)`` with hard spikes.
 
     Parameters
     ----------
     net : Network
-    x : array (B, T, n_in)
+    x : array (B, T, n_in), or a SpikeDataset
     labels : int array (B,)
+        Omitted when ``x`` is a :class:`refsnn.datasets.SpikeDataset`.
     loss : str or callable
         As in :func:`train`.
     batch_size : int, optional
@@ -172,7 +188,7 @@ def evaluate(net, x, labels, loss="max_over_time_ce", batch_size=None, predict=N
     """
     _check_net(net)
     loss_fn, predict = _resolve_loss(loss, predict)
-    x, y = _check_data(net, x, labels, "x", "labels")
+    x, y = _check_data(net, *_unpack(x, labels, "x", "labels"), "x", "labels")
     n = x.shape[0]
     bs = n if batch_size is None else min(check_int("batch_size", batch_size, 1), n)
     total, correct = 0.0, 0
@@ -186,7 +202,7 @@ def evaluate(net, x, labels, loss="max_over_time_ce", batch_size=None, predict=N
 
 
 # ---------------------------------------------------------------------- training
-def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, batch_size=32,
+def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=20, batch_size=32,
           rng=0, progress=True, x_val=None, labels_val=None, grad_fn=None, predict=None):
     r"""Train ``net`` in place by mini-batch surrogate-gradient descent; returns a :class:`History`.
 
@@ -198,10 +214,11 @@ def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, ba
     ----------
     net : Network
         Trained in place.
-    x : array (B, T, n_in)
-        Input spikes (0/1).
+    x : array (B, T, n_in), or a SpikeDataset
+        Input spikes (0/1), or a :class:`refsnn.datasets.SpikeDataset` (e.g.
+        ``d.split("train")``) whose ``x`` and ``y`` are used.
     labels : int array (B,)
-        Classes in ``[0, n_out)``.
+        Classes in ``[0, n_out)``; omitted when ``x`` is a dataset.
     loss : str or callable
         ``"max_over_time_ce"`` or ``"sum_over_time_ce"`` (:mod:`refsnn.losses`), or a callable
         ``(readout, labels) -> (value, d_readout)``.
@@ -216,7 +233,8 @@ def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, ba
     progress : bool
         Show a tqdm bar over epochs with the current loss and accuracy.
     x_val, labels_val : arrays, optional
-        Validation data, evaluated after every epoch (``History.val_loss``, ``val_accuracy``).
+        Validation data, evaluated after every epoch (``History.val_loss``, ``val_accuracy``);
+        ``x_val`` may be a SpikeDataset (then without ``labels_val``).
     grad_fn : callable, optional
         ``(net, trace, d_readout) -> Grads``; default :func:`refsnn.bptt`.
     predict : callable, optional
@@ -229,11 +247,12 @@ def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, ba
     """
     _check_net(net)
     loss_fn, predict = _resolve_loss(loss, predict)
-    x, y = _check_data(net, x, labels, "x", "labels")
-    if (x_val is None) != (labels_val is None):
-        raise ValueError("x_val and labels_val must be given together")
+    x, y = _check_data(net, *_unpack(x, labels, "x", "labels"), "x", "labels")
+    if x_val is None and labels_val is not None:
+        raise ValueError("labels_val given without x_val")
     if x_val is not None:
-        x_val, y_val = _check_data(net, x_val, labels_val, "x_val", "labels_val")
+        x_val, y_val = _check_data(net, *_unpack(x_val, labels_val, "x_val", "labels_val"),
+                                   "x_val", "labels_val")
     if optimizer is None:
         optimizer = Adam(lr=1e-3)
     elif not isinstance(optimizer, Optimizer):
@@ -257,10 +276,8 @@ def train(net, x, labels, loss="max_over_time_ce", optimizer=None, epochs=20, ba
     history = History()
     bar = tqdm(range(epochs), disable=not progress, desc="train", unit="epoch")
     for _ in bar:
-        order = rng.permutation(n)
         total, correct = 0.0, 0
-        for start in range(0, n, batch_size):
-            idx = order[start:start + batch_size]
+        for idx in minibatch_indices(n, batch_size, rng):  # one permutation per epoch
             xb, yb = x[idx], y[idx]
             trace = net.simulate(xb, spike="hard")
             value, d_readout = loss_fn(trace.readout, yb)

@@ -191,7 +191,8 @@ def test_evaluate_in_chunks_matches_whole(data):
     (dict(optimizer="adam"), TypeError, "optimizer"),
     (dict(grad_fn=1), TypeError, "grad_fn"),
     (dict(rng=None), TypeError, "rng"),
-    (dict(x_val=np.zeros((2, 50, 20))), ValueError, "together"),
+    (dict(x_val=np.zeros((2, 50, 20))), TypeError, "labels_val is required"),
+    (dict(labels_val=np.array([0, 1])), ValueError, "labels_val given without x_val"),
     (dict(x_val=np.zeros((2, 50, 20)), labels_val=np.array([0, 2])), ValueError, "labels_val"),
     (dict(x_val=np.zeros((2, 50, 19)), labels_val=np.array([0, 1])), ValueError, "x_val"),
 ])

@@ -17,7 +17,7 @@ The encoders that turn values into spikes are in :mod:`refsnn.encoding`.
 Read next: refsnn/datasets/dataset.py, the dataset object.
 """
 from .dataset import SPLITS, SpikeDataset, from_spikes, from_times, minibatch_indices
-from .randman import randman
+from .random_manifolds import randman
 from .toy import two_groups
 
 __all__ = ["SpikeDataset", "SPLITS", "from_spikes", "from_times", "minibatch_indices",

@@ -22,7 +22,7 @@ generator and cuts it into consecutive batches (the last one may be smaller); it
 :func:`refsnn.train.train` runs, so ``d.batches(...)`` and ``train(net, d, ...)`` visit the
 same samples in the same order for the same ``rng``.
 
-Read next: refsnn/datasets/randman.py, the smooth random manifolds of Zenke & Vogels.
+Read next: refsnn/datasets/random_manifolds.py, the smooth random manifolds of Zenke & Vogels.
 """
 from __future__ import annotations
 
