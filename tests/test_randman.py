@@ -142,6 +142,15 @@ def test_arrays_are_read_only_copies():
     assert d.x.max() == 1.0
 
 
+def test_event_list_form_is_the_same_spikes():
+    from refsnn.events import to_dense
+
+    d = datasets.randman(seed=0, **SMALL)
+    ev = d.events()
+    assert ev.val.size == len(d) * d.n_inputs
+    np.testing.assert_array_equal(to_dense(ev), d.x)
+
+
 def test_batches_cover_the_split_once_in_seeded_order():
     d = datasets.randman(seed=0, **SMALL).split("train")
     seen = [y for _, y in d.batches(10, rng=5)]

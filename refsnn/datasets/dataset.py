@@ -162,6 +162,13 @@ class SpikeDataset:
         for idx in minibatch_indices(len(self), batch_size, rng, shuffle=shuffle):
             yield self.x[idx].copy(), self.y[idx].copy()
 
+    def events(self):
+        """The spikes as a CSR event list (:class:`refsnn.events.Events`), the sparse form
+        the simulator reads an input of at most 25% density through."""
+        from ..events import to_events
+
+        return to_events(self.x)
+
     def class_counts(self) -> np.ndarray:
         """Number of samples per class, ``(n_classes,)``."""
         return np.bincount(self.y, minlength=self.n_classes)
