@@ -185,6 +185,10 @@ def test_yin_yang_spikes_times_grid_and_splits():
     assert not np.array_equal(d2.split("valid").source, d.split("valid").source[:20])
     d3 = yin_yang_spikes(300, 100, 50, seed=6, t_early=t_early, t_late=t_late, steps=60, dt=dt)
     assert not np.array_equal(d3.source, d.source)
+    # a Generator seed: its three children, the same as those of the int seed
+    d4 = yin_yang_spikes(300, 100, 50, seed=np.random.default_rng(5), t_early=t_early,
+                         t_late=t_late, steps=60, dt=dt)
+    np.testing.assert_array_equal(d4.source, d.source)
 
 
 def test_yin_yang_spikes_bias_and_defaults():

@@ -72,8 +72,23 @@ def check_grid(steps, dt, latest, what):
     dt = check_real("dt", dt, 0.0, np.inf, low_open=True, high_open=True)
     if not latest < steps * dt:
         raise ValueError(f"steps * dt ({steps} x {dt:g} s = {steps * dt:g} s) must exceed "
-                         f"{what} ({latest:g} s), or its spikes fall off the grid")
+                         f"{what} ({latest:g} s)")
     return steps, dt
+
+
+def check_window(t_early, t_late, t_bias, steps, dt):
+    """An encoding window ``0 <= t_early < t_late`` (seconds), an optional bias time
+    ``t_bias >= 0`` (or None) and a grid ``(steps, dt)`` that holds them all (:func:`check_grid`);
+    returns ``(t_early, t_late, t_bias, steps, dt)``."""
+    t_early = check_real("t_early", t_early, 0.0)
+    t_late = check_real("t_late", t_late, 0.0)
+    if not t_early < t_late:
+        raise ValueError(f"t_early must be < t_late, got {t_early:g} and {t_late:g}")
+    if t_bias is not None:
+        t_bias = check_real("t_bias", t_bias, 0.0)
+    latest = t_late if t_bias is None else max(t_late, t_bias)
+    steps, dt = check_grid(steps, dt, latest, "t_late" if latest == t_late else "t_bias")
+    return t_early, t_late, t_bias, steps, dt
 
 
 def yin_yang_class(x, y):
@@ -130,6 +145,15 @@ def _points(n, rng):
     return xy, goal.astype(np.int64)
 
 
+def _streams(seed, k):
+    """``k`` independent generators: the children ``np.random.default_rng(seed).spawn(k)``,
+    spelled with ``SeedSequence`` for an int seed (any NumPy; a Generator needs >= 1.25)."""
+    rng = as_rng(seed, "seed")
+    if isinstance(seed, np.random.Generator):
+        return rng.spawn(k)
+    return [np.random.default_rng(c) for c in np.random.SeedSequence(int(seed)).spawn(k)]
+
+
 def yin_yang(n=1000, seed=0):
     r"""``n`` samples of the Yin-Yang task: features ``X`` and labels ``y``.
 
@@ -156,9 +180,6 @@ def yin_yang(n=1000, seed=0):
         Labels 0 ("yin"), 1 ("yang"), 2 ("dot"), numbered as the published data.
     """
     n = check_int("n", n, 1)
-    if seed is None:
-        raise TypeError("seed must be an int or a numpy Generator (None would not be "
-                        "reproducible)")
     xy, label = _points(n, as_rng(seed, "seed"))
     return np.column_stack([xy, 1.0 - xy]), label
 
@@ -178,8 +199,10 @@ def yin_yang_spikes(n_train=SIZES["train"], n_valid=SIZES["valid"], n_test=SIZES
     and a bias spike at ``0.9 tau_s``, simulated for ``4 tau_s``. Here in seconds with
     ``tau_s =`` :data:`TAU_S` ``= 5 ms`` (Zenke & Vogels' synaptic time constant, the library's
     default): 0.75 ms, 10 ms, optional bias :data:`T_BIAS` ``= 4.5 ms``, and a grid of 200 steps
-    of 0.1 ms (20 ms = 4 tau_s; 0.1 ms resolves a feature to about 1/93). For a model with time
-    in units of tau_s (Mostafa 2018) use ``d.times / TAU_S``.
+    of 0.1 ms (20 ms = 4 tau_s). The grid limits what ``x`` can tell: the best accuracy any
+    classifier reaches from the quantised steps of the four features is about 99.6% at 0.1 ms,
+    97.6% at 0.5 ms and 93.2% at 1 ms (Monte Carlo over 2e6 samples, default window). For a
+    model with time in units of tau_s (Mostafa 2018) use ``d.times / TAU_S``.
 
     The three sets come from three independent streams, ``np.random.default_rng(seed).spawn(3)``
     (train, valid, test): they share no sample, and each set does not depend on the others'
@@ -207,22 +230,11 @@ def yin_yang_spikes(n_train=SIZES["train"], n_valid=SIZES["valid"], n_test=SIZES
     """
     sizes = {"train": check_int("n_train", n_train, 1), "valid": check_int("n_valid", n_valid, 1),
              "test": check_int("n_test", n_test, 1)}
-    t_early = check_real("t_early", t_early, 0.0)
-    t_late = check_real("t_late", t_late, 0.0)
-    if not t_early < t_late:
-        raise ValueError(f"t_early must be < t_late, got {t_early:g} and {t_late:g}")
-    if t_bias is not None:
-        t_bias = check_real("t_bias", t_bias, 0.0)
-    latest = t_late if t_bias is None else max(t_late, t_bias)
-    steps, dt = check_grid(steps, dt, latest, "t_late" if latest == t_late else "t_bias")
-    if seed is None:
-        raise TypeError("seed must be an int or a numpy Generator (None would not be "
-                        "reproducible)")
-    streams = as_rng(seed, "seed").spawn(3)
-
+    t_early, t_late, t_bias, steps, dt = check_window(t_early, t_late, t_bias, steps, dt)
+    streams = _streams(seed, 3)
     X, y, splits, start = [], [], {}, 0
-    for (name, size), rng in zip(sizes.items(), streams):
-        X_k, y_k = yin_yang(size, rng)
+    for (name, size), stream in zip(sizes.items(), streams):
+        X_k, y_k = yin_yang(size, stream)
         X.append(X_k)
         y.append(y_k)
         splits[name] = np.arange(start, start + size)
