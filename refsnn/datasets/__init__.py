@@ -5,6 +5,10 @@ Nothing downloads at run time. Every task is seeded and returns a
 labels, named splits, seeded mini-batches) unless it says otherwise:
 
 * :func:`randman` -- smooth random manifolds (Zenke & Vogels 2021, §4.1.1), one spike per input;
+* :func:`yin_yang` -- the Yin-Yang task (Kriener et al. 2021) as features (returns ``(X, y)``);
+  :func:`yin_yang_spikes` -- the same as one spike per feature, train / valid / test sets;
+* :func:`temporal_xor` -- two inputs, each early or late (tutorial Fig. 6, Mostafa 2018);
+* :func:`spikeprop_xor` -- the spike-time XOR of SpikeProp with desired output times (Bohte 2002);
 * :func:`two_groups` -- which of two input groups fires more (returns ``(x, labels)``).
 
 The encoders that turn values into spikes are in :mod:`refsnn.encoding`.
@@ -19,6 +23,9 @@ Read next: refsnn/datasets/dataset.py, the dataset object.
 from .dataset import SPLITS, SpikeDataset, from_spikes, from_times, minibatch_indices
 from .random_manifolds import randman
 from .toy import two_groups
+from .xor import spikeprop_xor, temporal_xor
+from .yinyang import yin_yang, yin_yang_spikes
 
 __all__ = ["SpikeDataset", "SPLITS", "from_spikes", "from_times", "minibatch_indices",
-           "randman", "two_groups"]
+           "randman", "two_groups", "yin_yang", "yin_yang_spikes", "temporal_xor",
+           "spikeprop_xor"]
