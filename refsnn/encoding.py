@@ -270,6 +270,7 @@ def latency_encode(values, T, tau=5.0, threshold=0.01, normalize=False, linear=F
     ndarray (B, T, N), float64, entries 0 or 1, at most one 1 per ``(b, i)``.
     """
     T = check_int("T", T, 1)
+    tau = check_real("tau", tau, 0.0, np.inf, low_open=True, high_open=True)
     if check_bool("normalize", normalize):
         tau = normalized_tau(T, threshold, linear, ref_value)
     elif ref_value is not None:
@@ -306,8 +307,9 @@ def delta_encode(series, threshold, mode="diff", padding="zero", off_spikes=True
       - S^\mathrm{off}[m]) = r[n]`. If ``|x[0] - r[-1]| < theta`` and ``x`` changes by at
       most ``theta`` per step, then ``|x[n] - r[n]| < theta`` at every step, so on minus off
       counts equal the net change ``(x[T-1] - r[-1]) / theta`` to within one; for a monotone
-      ``x`` they equal its integer part. A faster change is followed at one ``theta`` per step
-      (slope overload) until the reference has caught up. (snnTorch's docstring example,
+      ``x`` and ``padding="first"`` they equal its integer part (rounded towards zero). A
+      faster change is followed at one ``theta`` per step (slope overload) until the reference
+      has caught up. (snnTorch's docstring example,
       ``[1, 2, 2.9, 3, 3.9]`` with threshold 1 giving ``[1, 1, 0, 1, 0]``, is what this mode
       gives; its code, like ``"diff"``, gives ``[1, 1, 0, 0, 0]``.)
 

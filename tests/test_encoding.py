@@ -237,6 +237,7 @@ def test_latency_threshold_is_exclusive_for_log_inclusive_for_linear():
     (dict(values=np.full((1, 2), 2.0), T=5), ValueError, "values"),
     (dict(values=np.ones((2, 2, 2)), T=5), ValueError, "values"),
     (dict(values=np.ones((1, 2)), T=5, normalize=1), TypeError, "normalize"),
+    (dict(values=np.ones((1, 2)), T=5, normalize=True, tau=-1.0), ValueError, "tau"),
     (dict(values=np.ones((1, 2)), T=5, linear="yes"), TypeError, "linear"),
     (dict(values=np.ones((1, 2)), T=5, ref_value=0.5), ValueError, "ref_value"),
     (dict(values=np.ones((1, 2)), T=1, normalize=True), ValueError, "T"),
