@@ -1,110 +1,12 @@
-"""Encoders and the two-groups task (refsnn.datasets)."""
+"""The two-groups task (refsnn.datasets); the encoders are tested in test_encoding.py."""
 import numpy as np
 import pytest
 
 from refsnn.datasets import two_groups
-from refsnn.encoding import latency_encode, latency_times, rate_encode
 
 
 def _binary(a):
     return a.dtype == np.float64 and np.all((a == 0.0) | (a == 1.0))
-
-
-# ---------------------------------------------------------------------- rate code
-def test_rate_encode_shape_and_values():
-    v = np.array([[0.0, 0.5, 1.0], [0.2, 0.3, 0.9]])
-    s = rate_encode(v, 40, rng=0)
-    assert s.shape == (2, 40, 3) and _binary(s) and s.flags.c_contiguous
-    assert np.all(s[0, :, 0] == 0.0)              # value 0 never fires
-    assert np.all(s[0, :, 2] == 1.0)              # value 1 with max_prob 1 always fires
-    np.testing.assert_array_equal(s, rate_encode(v, 40, rng=0))  # seeded
-    assert not np.array_equal(s, rate_encode(v, 40, rng=1))
-    g = np.random.default_rng(5)
-    assert rate_encode(v, 40, rng=g).shape == (2, 40, 3)
-
-
-@pytest.mark.parametrize("max_prob", [1.0, 0.3])
-def test_rate_encode_empirical_rate(max_prob):
-    values = np.linspace(0.0, 1.0, 11)[None, :]
-    T = 20000
-    s = rate_encode(values, T, rng=123, max_prob=max_prob)
-    p = max_prob * values[0]
-    emp = s[0].mean(axis=0)
-    se = np.sqrt(p * (1 - p) / T)
-    # within 4 standard errors (exact for p in {0, 1}); a miscalibrated encoder, e.g. a
-    # rate off by two percentage points, is ~5.7 standard errors away at p = 0.5
-    assert np.all(np.abs(emp - p) <= 4 * se + 1e-12), (emp, p)
-
-
-def test_rate_encode_is_independent_over_time():
-    s = rate_encode(np.full((1, 1), 0.5), 20000, rng=7)[0, :, 0]
-    c = np.corrcoef(s[:-1], s[1:])[0, 1]
-    assert abs(c) < 4 / np.sqrt(len(s))
-
-
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: rate_encode(np.ones(3), 10, 0), ValueError, "values"),          # 1-D
-    (lambda: rate_encode(np.full((1, 2), 1.5), 10, 0), ValueError, r"\[0, 1\]"),
-    (lambda: rate_encode(np.full((1, 2), -0.1), 10, 0), ValueError, r"\[0, 1\]"),
-    (lambda: rate_encode(np.full((1, 2), np.nan), 10, 0), ValueError, "NaN"),
-    (lambda: rate_encode(np.array([["a", "b"]]), 10, 0), TypeError, "values"),
-    (lambda: rate_encode(np.ones((1, 2)), 0, 0), ValueError, "T"),
-    (lambda: rate_encode(np.ones((1, 2)), 2.5, 0), TypeError, "T"),
-    (lambda: rate_encode(np.ones((1, 2)), 10, 0, max_prob=0.0), ValueError, "max_prob"),
-    (lambda: rate_encode(np.ones((1, 2)), 10, 0, max_prob=1.2), ValueError, "max_prob"),
-    (lambda: rate_encode(np.ones((1, 2)), 10, None), TypeError, "rng"),
-    (lambda: rate_encode(np.ones((1, 2)), 10, "seed"), TypeError, "rng"),
-])
-def test_rate_encode_rejects_bad_input(call, exc, match):
-    with pytest.raises(exc, match=match):
-        call()
-
-
-# ---------------------------------------------------------------------- latency code
-def test_latency_encode_one_spike_per_active_input_and_monotone():
-    values = np.linspace(0.0, 1.0, 201)[None, :]
-    T, tau, th = 100, 8.0, 0.05
-    s = latency_encode(values, T, tau=tau, threshold=th)
-    assert s.shape == (1, T, 201) and _binary(s)
-    t = latency_times(values, tau=tau, threshold=th)[0]
-    active = np.isfinite(t) & (np.rint(np.minimum(t, T)) < T)
-    counts = s[0].sum(axis=0)
-    np.testing.assert_array_equal(counts[active], 1.0)
-    np.testing.assert_array_equal(counts[~active], 0.0)
-    assert np.all(~active[values[0] <= th])       # at or below threshold: no spike
-    assert active.sum() > 150                      # most inputs do spike here
-    steps = s[0].argmax(axis=0)[active]
-    v_act = values[0][active]
-    assert np.all(np.diff(steps) <= 0)             # larger value -> no later spike
-    assert steps[0] > steps[-1] + 10               # and the code actually spans time
-    # continuous times decrease strictly and follow Eq. 25
-    assert np.all(np.diff(t[np.isfinite(t)]) < 0)
-    np.testing.assert_allclose(t[active], tau * np.log(v_act / (v_act - th)), rtol=1e-12)
-    np.testing.assert_array_equal(steps, np.rint(t[active]))
-
-
-def test_latency_encode_documented_examples_and_late_spikes():
-    v = np.array([[1.0, 0.1, 0.02, 0.011, 0.01, 0.0]])
-    s = latency_encode(v, 50)  # defaults tau=5, threshold=0.01
-    steps = [int(np.argmax(s[0, :, i])) if s[0, :, i].any() else None for i in range(6)]
-    assert steps == [0, 1, 3, 12, None, None]
-    # a spike that would land at or after T is dropped
-    s = latency_encode(v, 12)
-    assert s[0, :, 3].sum() == 0 and s[0, :, 2].sum() == 1
-
-
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(values=np.ones((1, 2)), T=0), ValueError, "T"),
-    (dict(values=np.ones((1, 2)), T=5, tau=0.0), ValueError, "tau"),
-    (dict(values=np.ones((1, 2)), T=5, tau=np.inf), ValueError, "tau"),
-    (dict(values=np.ones((1, 2)), T=5, threshold=0.0), ValueError, "threshold"),
-    (dict(values=np.ones((1, 2)), T=5, threshold=1.0), ValueError, "threshold"),
-    (dict(values=np.full((1, 2), 2.0), T=5), ValueError, "values"),
-    (dict(values=np.ones((2, 2, 2)), T=5), ValueError, "values"),
-])
-def test_latency_encode_rejects_bad_input(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
-        latency_encode(**kwargs)
 
 
 # ---------------------------------------------------------------------- two groups

@@ -30,12 +30,13 @@ def test_make_writes_png_and_pdf(name, tmp_path):
     assert img[..., :3].std() > 0.02, "image is a single flat colour"
 
 
-def test_make_is_deterministic(tmp_path):
+@pytest.mark.parametrize("name", ["lif_dynamics", "encodings"])
+def test_make_is_deterministic(name, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for d in (a, b):
-        lif_dynamics.make(d, quick=True)
+        FIGURES[name].make(d, quick=True)
     for ext in ("png", "pdf"):
-        assert (a / f"lif_dynamics.{ext}").read_bytes() == (b / f"lif_dynamics.{ext}").read_bytes()
+        assert (a / f"{name}.{ext}").read_bytes() == (b / f"{name}.{ext}").read_bytes()
 
 
 def test_make_all_and_resolve(tmp_path, capsys):
@@ -205,3 +206,30 @@ def test_graph_draws_any_network(recurrent, reset):
     ax = fig.add_axes([0, 0, 1, 1])
     cg.draw(ax, _net(recurrent, reset, sizes=(2, 3, 3, 2)), n_steps=2)
     fig.canvas.draw()
+
+
+# ---------------------------------------------------------------- encodings
+def test_encodings_data_follow_the_codes():
+    from refsnn.figures import encodings
+    d = encodings.encode()
+    k = d["image"].reshape(-1)                                   # pixel values 0 .. 16
+    assert d["label"] == 3 and d["rate"].shape == d["latency"].shape == (encodings.T, 64)
+    # rate: blank pixels silent, counts grow with brightness (rank correlation over pixels)
+    counts = d["rate"].sum(axis=0)
+    assert np.all(counts[k == 0] == 0) and np.corrcoef(counts, k)[0, 1] > 0.8
+    # latency: one spike per non-blank pixel, the faintest (1/16) in the last step
+    first = np.where(d["latency"].any(axis=0), d["latency"].argmax(axis=0), -1)
+    assert np.all(d["latency"].sum(axis=0) == (k > 0))
+    assert np.all(first[k == 1] == encodings.T - 1) and first[k == k.max()].max() <= 3
+    # delta of the image fading in and out: a pixel of value k fires k on spikes while it
+    # fades in and k off spikes while it fades out
+    on, off = d["delta"][:, :64], d["delta"][:, 64:]
+    half = (encodings.T - 1) // 2
+    np.testing.assert_array_equal(d["envelope"][[0, half, -1]], [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(on[:half + 1].sum(axis=0), k)
+    np.testing.assert_array_equal(off[half + 1:].sum(axis=0), k)
+    assert on[half + 1:].sum() == 0 and off[:half + 1].sum() == 0
+    assert k.min() == 0 and k.max() >= 15 and len(set(k)) > 8   # a real range of grey levels
+    with pytest.raises(ValueError, match="T"):
+        encodings.fade(60)
+

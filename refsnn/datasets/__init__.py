@@ -9,6 +9,8 @@ labels, named splits, seeded mini-batches) unless it says otherwise:
   :func:`yin_yang_spikes` -- the same as one spike per feature, train / valid / test sets;
 * :func:`temporal_xor` -- two inputs, each early or late (tutorial Fig. 6, Mostafa 2018);
 * :func:`spikeprop_xor` -- the spike-time XOR of SpikeProp with desired output times (Bohte 2002);
+* :func:`digits` -- scikit-learn's 8x8 handwritten digits, rate or latency coded (needs the
+  ``data`` extra);
 * :func:`two_groups` -- which of two input groups fires more (returns ``(x, labels)``).
 
 The encoders that turn values into spikes are in :mod:`refsnn.encoding`.
@@ -21,6 +23,7 @@ The encoders that turn values into spikes are in :mod:`refsnn.encoding`.
 Read next: refsnn/datasets/dataset.py, the dataset object.
 """
 from .dataset import SPLITS, SpikeDataset, from_spikes, from_times, minibatch_indices
+from .images import digits
 from .random_manifolds import randman
 from .toy import two_groups
 from .xor import spikeprop_xor, temporal_xor
@@ -28,4 +31,4 @@ from .yinyang import yin_yang, yin_yang_spikes
 
 __all__ = ["SpikeDataset", "SPLITS", "from_spikes", "from_times", "minibatch_indices",
            "randman", "two_groups", "yin_yang", "yin_yang_spikes", "temporal_xor",
-           "spikeprop_xor"]
+           "spikeprop_xor", "digits"]

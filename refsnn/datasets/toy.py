@@ -1,6 +1,7 @@
 r"""A linearly separable toy task: which of two input groups fires more.
 
-Read next: refsnn/datasets/dataset.py, the dataset object and its mini-batches.
+Read next: refsnn/figures/__init__.py, the figures (benchmarks/costs.py measures what each
+gradient method costs).
 """
 from __future__ import annotations
 

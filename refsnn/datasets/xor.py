@@ -28,7 +28,7 @@ seconds) for event-based models and the time-stepped spikes ``x`` (step ``floor(
 ``n`` repeats the four patterns in a seeded random order for mini-batch training. The only
 split is ``"train"``: the task is the four patterns themselves, and a network is judged on them.
 
-Read next: refsnn/datasets/toy.py, a linearly separable toy task for contrast.
+Read next: refsnn/datasets/images.py, a small real image set (scikit-learn's digits).
 """
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ small version the tests run.
 
 >>> from refsnn.figures import FIGURES, make_all
 >>> list(FIGURES)            # doctest: +SKIP
-['lif_dynamics', 'computational_graph', 'surrogates', 'performance', 'credit_assignment_cost']
+['lif_dynamics', 'computational_graph', 'surrogates', 'performance', 'credit_assignment_cost',
+ 'encodings']
 
 From the shell: ``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``.
 
@@ -20,7 +21,8 @@ import os
 import time
 from collections import OrderedDict
 
-from . import computational_graph, credit_assignment_cost, lif_dynamics, performance, surrogates
+from . import (computational_graph, credit_assignment_cost, datasets, encodings, lif_dynamics,
+               performance, surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -29,6 +31,8 @@ FIGURES = OrderedDict([
     ("surrogates", surrogates),                    # Fig. 3
     ("performance", performance),                  # benchmark (not in the paper)
     ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
+    ("datasets", datasets),                        # the tasks of refsnn.datasets
+    ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
 ])
 
 

@@ -19,8 +19,7 @@ What must be visible:
 * legends with the fitted log-log slopes; reference lines (dashed/dotted, grey) anchored to the
   last measured point of the curve they accompany.
 
-Read next: refsnn/figures/style.py, the house style every figure shares (then
-refsnn/exercises/__init__.py).
+Read next: refsnn/figures/datasets.py, the tasks of refsnn.datasets.
 """
 from __future__ import annotations
 
