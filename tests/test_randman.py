@@ -180,6 +180,22 @@ def test_rejects_bad_arguments(kwargs, exc, match):
         datasets.randman(**args)
 
 
+def test_dataset_rejects_inconsistent_fields():
+    x = np.zeros((3, 5, 2))
+    with pytest.raises(TypeError, match="y must be integer"):
+        datasets.SpikeDataset(x=x, y=[0.0, 1.0, 0.5], dt=1e-3)
+    with pytest.raises(ValueError, match="binary"):
+        datasets.SpikeDataset(x=x + 0.5, y=[0, 1, 0], dt=1e-3)
+    with pytest.raises(ValueError, match="y must have shape"):
+        datasets.SpikeDataset(x=x, y=[0, 1], dt=1e-3)
+    with pytest.raises(ValueError, match="times must have 3 rows"):
+        datasets.SpikeDataset(x=x, y=[0, 1, 0], dt=1e-3, times=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="split 'train'"):
+        datasets.SpikeDataset(x=x, y=[0, 1, 0], dt=1e-3, splits={"train": [0, 3]})
+    with pytest.raises(ValueError, match="y must lie in"):
+        datasets.SpikeDataset(x=x, y=[0, 1, 2], dt=1e-3, classes=("a", "b"))
+
+
 def test_split_names_are_checked():
     d = datasets.randman(seed=0, **SMALL)
     with pytest.raises(ValueError, match="split must be one of"):

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..checks import as_rng, check_bool, check_int
+from ..checks import as_real_array, as_rng, check_bool, check_int, check_real
 from ..encoding import times_to_spikes
 
 #: the split names every task uses, in this order
@@ -85,8 +85,13 @@ class SpikeDataset:
     params: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        x = _frozen(self.x, np.float64)
-        y = _frozen(self.y, np.int64)
+        x = _frozen(as_real_array(self.x, "x"), np.float64)
+        y = as_real_array(self.y, "y")
+        if y.dtype.kind not in "iu":
+            raise TypeError(f"y must be integer labels, got dtype {y.dtype}")
+        y = _frozen(y, np.int64)
+        if not np.all((x == 0.0) | (x == 1.0)):
+            raise ValueError("x must be binary spikes (0 or 1)")
         if x.ndim != 3:
             raise ValueError(f"x must have shape (samples, steps, n_in), got {x.shape}")
         n = x.shape[0]
@@ -209,6 +214,32 @@ def stratified_splits(y, fractions, rng):
         for key, lo, hi in zip(fractions, np.r_[0, cuts[:-1]], cuts):
             out[key].append(members[lo:hi])
     return {k: np.sort(np.concatenate(v)) for k, v in out.items()}
+
+
+def check_grid(steps, dt, latest, what):
+    """``steps`` and ``dt`` of a time grid on which the time ``latest`` (named ``what``) still
+    falls, ``latest < steps * dt``; returns ``(steps, dt)``. ValueError/TypeError otherwise."""
+    steps = check_int("steps", steps, 1)
+    dt = check_real("dt", dt, 0.0, np.inf, low_open=True, high_open=True)
+    if not latest < steps * dt:
+        raise ValueError(f"steps * dt ({steps} x {dt:g} s = {steps * dt:g} s) must exceed "
+                         f"{what} ({latest:g} s)")
+    return steps, dt
+
+
+def check_window(t_early, t_late, t_bias, steps, dt):
+    """An encoding window ``0 <= t_early < t_late`` (seconds), an optional bias time
+    ``t_bias >= 0`` (or None) and a grid ``(steps, dt)`` that holds them all (:func:`check_grid`);
+    returns ``(t_early, t_late, t_bias, steps, dt)``."""
+    t_early = check_real("t_early", t_early, 0.0)
+    t_late = check_real("t_late", t_late, 0.0)
+    if not t_early < t_late:
+        raise ValueError(f"t_early must be < t_late, got {t_early:g} and {t_late:g}")
+    if t_bias is not None:
+        t_bias = check_real("t_bias", t_bias, 0.0)
+    latest = t_late if t_bias is None else max(t_late, t_bias)
+    steps, dt = check_grid(steps, dt, latest, "t_late" if latest == t_late else "t_bias")
+    return t_early, t_late, t_bias, steps, dt
 
 
 def from_times(times, y, steps, dt, **fields) -> SpikeDataset:

@@ -36,8 +36,8 @@ import numpy as np
 
 from ..checks import as_rng, check_int
 from ..encoding import times_to_spikes
-from .dataset import from_times
-from .yinyang import T_EARLY, T_LATE, TAU_S, check_grid, check_window
+from .dataset import check_grid, check_window, from_times
+from .yinyang import T_EARLY, T_LATE, TAU_S
 
 #: the four patterns, one row each: (input a, input b), 0 early and 1 late
 PATTERNS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.int64)

@@ -45,8 +45,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import as_real_array, as_rng, check_int, check_real
-from .dataset import from_times
+from ..checks import as_real_array, as_rng, check_int
+from .dataset import check_window, from_times
 
 #: radius of the disc and of the dots (the published geometry)
 R_BIG, R_SMALL = 0.5, 0.1
@@ -63,32 +63,6 @@ TAU_S = 5e-3
 T_EARLY, T_LATE, T_BIAS = 0.75e-3, 10e-3, 4.5e-3
 #: the reference's set sizes (its README: 5000 / 1000 / 1000 with seeds 42 / 41 / 40)
 SIZES = {"train": 5000, "valid": 1000, "test": 1000}
-
-
-def check_grid(steps, dt, latest, what):
-    """``steps`` and ``dt`` of a time grid on which the time ``latest`` (named ``what``) still
-    falls, ``latest < steps * dt``; returns ``(steps, dt)``. ValueError/TypeError otherwise."""
-    steps = check_int("steps", steps, 1)
-    dt = check_real("dt", dt, 0.0, np.inf, low_open=True, high_open=True)
-    if not latest < steps * dt:
-        raise ValueError(f"steps * dt ({steps} x {dt:g} s = {steps * dt:g} s) must exceed "
-                         f"{what} ({latest:g} s)")
-    return steps, dt
-
-
-def check_window(t_early, t_late, t_bias, steps, dt):
-    """An encoding window ``0 <= t_early < t_late`` (seconds), an optional bias time
-    ``t_bias >= 0`` (or None) and a grid ``(steps, dt)`` that holds them all (:func:`check_grid`);
-    returns ``(t_early, t_late, t_bias, steps, dt)``."""
-    t_early = check_real("t_early", t_early, 0.0)
-    t_late = check_real("t_late", t_late, 0.0)
-    if not t_early < t_late:
-        raise ValueError(f"t_early must be < t_late, got {t_early:g} and {t_late:g}")
-    if t_bias is not None:
-        t_bias = check_real("t_bias", t_bias, 0.0)
-    latest = t_late if t_bias is None else max(t_late, t_bias)
-    steps, dt = check_grid(steps, dt, latest, "t_late" if latest == t_late else "t_bias")
-    return t_early, t_late, t_bias, steps, dt
 
 
 def yin_yang_class(x, y):
