@@ -275,6 +275,28 @@ class Network:
                      V=[None if v is None else v.copy() for v in self.V])
 
 
+    def leaky_readout(self, S, G):
+        """A non-spiking readout with the network's ``alpha, beta`` driven by ``S`` through ``G``.
+
+        ``I_r[n+1] = alpha I_r[n] + G S[n]``, ``U_r[n+1] = beta U_r[n] + I_r[n]`` (the readout
+        equations of Eq. 7-8 without spikes), run by the same kernel as the network's own
+        readout. ``S`` ``(B, T, N)`` (e.g. ``trace.S[l]``), ``G`` ``(n_r, N)``; returns
+        ``(I_r, U_r)``, each ``(B, T, n_r)``, of the network's dtype. Local errors
+        (:func:`refsnn.grad.feedback.local_errors`) give each hidden layer such a readout.
+        """
+        dt = self.dtype
+        S = np.ascontiguousarray(as_real_array(S, "S"), dtype=dt)
+        G = np.ascontiguousarray(as_real_array(G, "G"), dtype=dt)
+        if S.ndim != 3 or G.ndim != 2 or G.shape[1] != S.shape[2]:
+            raise ValueError(f"S must be (batch, time, N) and G (n_r, N), got {S.shape} and "
+                             f"{G.shape}")
+        B, T, _ = S.shape
+        I, U, S_r = np.empty((3, B, T, G.shape[0]), dtype=dt)
+        nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)
+        lif.layer_forward(S, _NO_PTR, _NO_IDX, _EMPTY_1D[dt], False, G, _EMPTY_2D[dt], False,
+                          nrn, I, U, S_r)
+        return I, U
+
 _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)
 _EMPTY_1D = {t: np.zeros(0, dtype=t) for t in FLOATS}

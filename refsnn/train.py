@@ -151,6 +151,19 @@ def _unpack(x, labels, xname, yname):
     return x, labels
 
 
+def _takes_labels(grad_fn):
+    """True if ``grad_fn`` takes a fourth positional argument (the mini-batch's labels)."""
+    import inspect
+
+    try:
+        params = inspect.signature(grad_fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin without a signature: the 3-argument form
+        return False
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in params if p.kind in kinds]
+    return len(positional) >= 4
+
+
 def _param_arrays(net, grads):
     """Pair ``net.parameters()`` with ``grads.parameters()`` by name; returns two lists."""
     if not callable(getattr(grads, "parameters", None)):
@@ -236,7 +249,8 @@ def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=2
         Validation data, evaluated after every epoch (``History.val_loss``, ``val_accuracy``);
         ``x_val`` may be a SpikeDataset (then without ``labels_val``).
     grad_fn : callable, optional
-        ``(net, trace, d_readout) -> Grads``; default :func:`refsnn.bptt`.
+        ``(net, trace, d_readout) -> Grads``; default :func:`refsnn.bptt`. A rule that needs
+        the labels (local errors) takes a fourth argument: ``(net, trace, d_readout, labels)``.
     predict : callable, optional
         ``readout -> predicted labels`` for the accuracy; default matches ``loss``
         (:func:`refsnn.losses.predict_max_over_time` for a callable loss).
@@ -265,6 +279,7 @@ def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=2
     elif not callable(grad_fn):
         raise TypeError(f"grad_fn must be callable (net, trace, d_readout) -> Grads, got "
                         f"{type(grad_fn).__name__}")
+    with_labels = _takes_labels(grad_fn)
     if rng is None:
         raise TypeError("rng must be a numpy Generator or an int seed (None would not be "
                         "reproducible)")
@@ -283,7 +298,8 @@ def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=2
             value, d_readout = loss_fn(trace.readout, yb)
             total += float(value) * len(idx)
             correct += int(np.sum(np.asarray(predict(trace.readout)) == yb))
-            grads = grad_fn(net, trace, d_readout)
+            grads = (grad_fn(net, trace, d_readout, yb) if with_labels
+                     else grad_fn(net, trace, d_readout))
             params, grad_arrays = _param_arrays(net, grads)
             optimizer.step(params, grad_arrays)
         history.loss.append(total / n)

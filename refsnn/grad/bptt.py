@@ -95,7 +95,7 @@ def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
 
 
 @numba.njit(cache=True, parallel=True)
-def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, gI, gI_o):
+def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, direct, gI, gI_o):
     """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
 
     ``I, U, S``: typed lists of the hidden layers' ``(B, T, N_l)`` traces; ``W``: typed list
@@ -103,6 +103,12 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, gI, gI_o):
     ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``nrn``: the hidden
     layers' :data:`refsnn.lif.Neuron` (the readout uses its ``alpha, beta``). Writes ``gI[l]``
     ``(B, T, N_l)`` and the readout's ``gI_o`` ``(B, T, N_out)``: all the weight gradients need.
+
+    ``W[l + 1]`` is read only as the matrix that carries the error down to layer ``l`` (``W[0]``
+    is never read), so feedback alignment passes its fixed matrices ``B[l]`` in its place. With
+    ``direct`` (direct feedback alignment) every hidden layer ``l`` receives
+    ``W[l + 1]^T gI_o[n+1]`` (``W[l + 1]`` of shape ``(N_out, N_l)``) and no error passes
+    between hidden layers (:mod:`refsnn.grad.feedback`).
 
     Samples are independent, so each thread (``numba.prange`` over ``b``) runs the whole sweep
     of its samples: from ``n = T-1`` down, the readout's leaky-integrator adjoint, then for each
@@ -135,7 +141,10 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, gI, gI_o):
                 g_s[:] = 0.0
                 gI_next = zero[:N] if last else gI[l][b, n + 1]
                 if not last:
-                    g_above = gI_o[b, n + 1] if l == L - 1 else gI[l + 1][b, n + 1]
+                    if direct or l == L - 1:
+                        g_above = gI_o[b, n + 1]
+                    else:
+                        g_above = gI[l + 1][b, n + 1]
                     add_weighted_rows(g_s, W[l + 1], g_above)  # + W^(l+1)T gI^(l+1)[n+1]
                     if has_V[l]:
                         add_weighted_rows(g_s, V[l], gI_next)  # + V^T gI[n+1]
@@ -291,6 +300,19 @@ def bptt(net, trace, d_readout) -> Grads:
     """
     check_trace(net, trace)
     d_readout = check_readout_grad(d_readout, trace)
+    gI, gI_o = backward_sweep(net, trace, d_readout, net.W)
+    return gradients_from_adjoints(net, trace, gI, gI_o)
+
+
+def backward_sweep(net, trace, d_readout, W_down, direct=False):
+    """The adjoints ``(gI, gI_o)`` of :func:`network_adjoints` for a checked trace and loss
+    gradient (:func:`bptt` checks them); ``gI`` a list of ``(B, T, N_l)``, ``gI_o``
+    ``(B, T, n_out)``.
+
+    ``W_down``: the matrices that carry the error down, ``W_down[l + 1]`` to layer ``l``
+    (``net.W`` for BPTT; ``W_down[0]`` is never read); ``direct``: every hidden layer receives
+    ``W_down[l + 1]^T gI_o[n+1]`` (direct feedback alignment).
+    """
     dt = d_readout.dtype.type
 
     def typed(arrays):
@@ -302,13 +324,20 @@ def bptt(net, trace, d_readout) -> Grads:
     empty = np.zeros((0, 0), dtype=dt)
     gI = [np.empty(u.shape, dtype=dt) for u in trace.U]
     gI_o = np.empty_like(d_readout)
-    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(net.W),
+    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(W_down),
                      typed([empty if v is None else v for v in net.V]),
                      np.array([v is not None for v in net.V]), d_readout,
-                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt), typed(gI), gI_o)
-    # dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T, dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T
+                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt), direct,
+                     typed(gI), gI_o)
+    return gI, gI_o
+
+
+def gradients_from_adjoints(net, trace, gI, gI_o) -> Grads:
+    """``Grads`` from the current adjoints: ``dW^(l) = sum_{b,n} gI^(l)[n+1] S^(l-1)[n]^T`` and
+    ``dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T`` (module docstring); ``gI`` one array per
+    hidden layer, then ``gI_o`` for the readout."""
     S_pre = [trace.x if trace.x_events is None else None] + trace.S  # a sparse x: its events
     gW = [weight_gradient(g, s, trace.x_events if l == 0 else None)
-          for l, (g, s) in enumerate(zip(gI + [gI_o], S_pre))]
+          for l, (g, s) in enumerate(zip(list(gI) + [gI_o], S_pre))]
     gV = [None if v is None else weight_gradient(g, s) for v, g, s in zip(net.V, gI, trace.S)]
     return Grads(W=gW, V=gV)

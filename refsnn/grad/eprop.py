@@ -78,8 +78,8 @@ an instantaneous error times the eligibility trace filtered by the readout kerne
 Without recurrence (``V = None``) and with ``B = W_o^T`` the dropped term is zero and the rule
 is exact.
 
-Read next: refsnn/rnn_model.py, the generic RNN of Box 1, then refsnn/rnn.py with the corrected
-Eqs. 11 and 12 (and docs/errata.md).
+Read next: refsnn/grad/feedback.py, feedback alignment, DFA and local errors: BPTT's temporal
+credit with a random spatial path.
 """
 from __future__ import annotations
 
