@@ -21,6 +21,7 @@ SNIPPET = """
 import sys
 import numpy as np
 from refsnn import LIFParams, Network, bptt, losses
+from refsnn.grad import direct_feedback_alignment, random_feedback
 out = {}
 for k, (reset, detach) in enumerate((("subtract", True), ("zero", False))):
     p = LIFParams.from_taus(dt=1e-3, tau_syn=5e-3, tau_mem=1e-2, reset=reset,
@@ -28,9 +29,12 @@ for k, (reset, detach) in enumerate((("subtract", True), ("zero", False))):
     net = Network.init([700, 200, 20], p, recurrent=True, surrogate=("superspike", 10.0), rng=0)
     x = (np.random.default_rng(0).random((64, 100, 700)) < 0.03).astype(np.float64)
     tr = net.simulate(x)
-    g = bptt(net, tr, losses.max_over_time_ce(tr.readout, np.arange(64) % 20)[1])
+    d = losses.max_over_time_ce(tr.readout, np.arange(64) % 20)[1]
+    g = bptt(net, tr, d)
+    g_dfa = direct_feedback_alignment(net, tr, d, random_feedback(net, "dfa", 0))
     for name, a in (("I", tr.I[0]), ("U", tr.U[0]), ("S", tr.S[0]),
-                    ("readout", tr.readout), ("gW0", g.W[0]), ("gW1", g.W[1]), ("gV0", g.V[0])):
+                    ("readout", tr.readout), ("gW0", g.W[0]), ("gW1", g.W[1]), ("gV0", g.V[0]),
+                    ("dfa_W0", g_dfa.W[0])):
         out[f"{k}_{name}"] = a
 np.savez(sys.argv[1], **out)
 """

@@ -219,3 +219,39 @@ def test_bad_arguments(call, exc, match):
     _, d = losses.max_over_time_ce(tr.readout, [0, 1])
     with pytest.raises(exc, match=match):
         call(net, tr, d)
+
+
+def test_seeds_cover_the_configuration_space():
+    from conftest import RESETS
+    from refsnn import SURROGATES
+
+    infos = [random_problem(s, max_T=30)[-1] for s in SEEDS]
+    assert {i["reset"] for i in infos} == set(RESETS)
+    assert {i["spike"] for i in infos} == {"hard", "soft"}
+    assert {len(i["sizes"]) - 2 for i in infos} == {1, 2, 3}
+    assert any(any(i["recurrent"]) for i in infos) and not all(all(i["recurrent"]) for i in infos)
+    assert {i["detach_reset"] for i in infos} == {True, False}
+    assert len({i["surrogate"] for i in infos}) >= len(SURROGATES) - 1
+
+
+@pytest.mark.parametrize("seed", [2, 5, 11])
+def test_the_checks_catch_the_classic_dfa_mistakes(seed):
+    """The layer-wise oracle tells DFA apart from its two classic mistakes: the readout's error
+    sent one step late (``gI_o[n]`` to ``S[n]``) and sent through ``W_o`` to a lower layer."""
+    net, tr, d, *_ = problem(seed + 300, max_layers=3)
+    if net.n_hidden_layers < 2:
+        net, tr, d, *_ = problem(seed + 400, max_layers=3)
+    H = random_feedback(net, "dfa", seed)
+    g = direct_feedback_alignment(net, tr, d, H)
+    gI_o = readout_adjoints(net, tr, d)
+    late = np.concatenate([np.zeros_like(gI_o[:, :1]), gI_o[:, :-1]], axis=1)  # shifted by one
+    gS_late = error_to_input(late, H[0])
+    gI_late = layer_adjoints(tr.I[0], tr.U[0], tr.S[0], net.V[0], net.params, net.surrogate,
+                             gS_late, spike=tr.spike)[0]
+    wrong = weight_gradient(gI_late, tr.x)
+    rel = np.linalg.norm(wrong - g.W[0]) / np.linalg.norm(g.W[0])
+    assert rel > 1e-3, rel
+    if net.sizes[1] == net.sizes[-2]:      # W_o fits the lowest layer only if the sizes match
+        return
+    with pytest.raises(ValueError, match=r"H\[0\]"):
+        direct_feedback_alignment(net, tr, d, [net.W[-1]] * net.n_hidden_layers)
