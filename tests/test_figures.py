@@ -30,7 +30,7 @@ def test_make_writes_png_and_pdf(name, tmp_path):
     assert img[..., :3].std() > 0.02, "image is a single flat colour"
 
 
-@pytest.mark.parametrize("name", ["lif_dynamics", "encodings"])
+@pytest.mark.parametrize("name", ["lif_dynamics", "encodings", "credit_schemes"])
 def test_make_is_deterministic(name, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for d in (a, b):
@@ -233,3 +233,158 @@ def test_encodings_data_follow_the_codes():
     with pytest.raises(ValueError, match="T"):
         encodings.fade(60)
 
+
+
+# ---------------------------------------------------------------- credit schemes (Fig. 5)
+from refsnn.figures import credit_schemes as cs  # noqa: E402
+from refsnn.grad.random_feedback import feedback_shapes  # noqa: E402
+
+SCHEME_SIZES = [(3, 4, 2), (3, 4, 4, 2), (2, 5, 4, 3, 6)]
+
+
+def _layer(l):
+    return cs.Node("layer", l)
+
+
+def _between_layers(edges):
+    return [e for e in edges if e.kind == "error" and e.source.role == e.target.role == "layer"]
+
+
+@pytest.mark.parametrize("sizes", SCHEME_SIZES)
+@pytest.mark.parametrize("scheme", cs.SCHEMES)
+def test_scheme_edges_common_structure(scheme, sizes):
+    """Every scheme: the forward weights W^(1)..W_o with the network's shapes, the loss, and
+    each matrix edge's shape matches its end points (transposed for an error edge)."""
+    edges = cs.scheme_edges(scheme, list(sizes))
+    L = len(sizes) - 2
+    net = _net(False, "subtract", sizes=sizes)
+    fwd = [e for e in edges if e.kind == "forward" and e.target.role == "layer"]
+    assert [(e.source, e.target) for e in fwd] == [(_layer(l), _layer(l + 1))
+                                                   for l in range(L + 1)]
+    assert [e.shape for e in fwd] == [w.shape for w in net.W]
+    assert [e.matrix for e in fwd] == [f"W[{l}]" for l in range(L + 1)]
+    assert [e.label for e in fwd][-1] == "$W_o$" and fwd[0].label == "$W^{(1)}$"
+    assert not any(e.fixed for e in fwd)
+    top, loss = _layer(L + 1), cs.Node("loss", L + 1)
+    assert cs.Edge(top, loss, "", "loss", False, None, None) in edges
+    assert cs.Edge(loss, top, "", "error", False, None, None) in edges
+    assert {e.kind for e in edges} <= set(cs.KINDS)
+    for e in edges:
+        assert {e.source.role, e.target.role} <= set(cs.ROLES)
+        assert (e.matrix is None) == (e.shape is None) == (e.label == "")
+        if e.shape is not None:
+            n_src, n_tgt = cs.node_size(e.source, sizes), cs.node_size(e.target, sizes)
+            assert e.shape == ((n_src, n_tgt) if e.kind == "error" else (n_tgt, n_src)), e
+        # dashed exactly where the library uses a fixed random matrix
+        assert e.fixed == (e.matrix is not None and e.matrix[0] in "BHG"), e
+        # errors between layers only go down, and none reaches the input
+        if e.kind == "error" and e.source.role == e.target.role == "layer":
+            assert e.target.layer < e.source.layer and e.target.layer >= 1, e
+    assert not any(e.target.role == "layer" and e.target.layer == 0 for e in edges)
+
+
+@pytest.mark.parametrize("sizes", SCHEME_SIZES)
+def test_scheme_edges_bp_reuses_the_forward_weights(sizes):
+    edges = cs.scheme_edges("bp", sizes)
+    L = len(sizes) - 2
+    fwd = {(e.source, e.target): e for e in edges if e.kind == "forward"}
+    back = _between_layers(edges)
+    assert [(e.source, e.target) for e in back] == [(_layer(l + 1), _layer(l))
+                                                   for l in range(L, 0, -1)]
+    for e in back:
+        f = fwd[(e.target, e.source)]            # the forward edge it runs against
+        assert (e.matrix, e.shape, e.fixed) == (f.matrix, f.shape, False)
+        assert e.label == f.label.replace("$W_o$", r"$W_o^\top$").replace(")}$", r")\top}$")
+    assert len(edges) == (L + 1) + 2 + L
+
+
+@pytest.mark.parametrize("sizes", SCHEME_SIZES)
+def test_scheme_edges_fa_is_bp_through_fixed_matrices(sizes):
+    edges = cs.scheme_edges("fa", sizes)
+    L = len(sizes) - 2
+    back = _between_layers(edges)
+    bp = _between_layers(cs.scheme_edges("bp", sizes))
+    assert [(e.source, e.target) for e in back] == [(e.source, e.target) for e in bp]
+    assert all(e.fixed for e in back)
+    # B[l] for hidden layer l (0-based), of the shape of net.W[l+1]: the library's shapes
+    by_index = sorted(back, key=lambda e: e.matrix)
+    assert [e.matrix for e in by_index] == [f"B[{l}]" for l in range(L)]
+    assert [e.shape for e in by_index] == feedback_shapes(_net(False, "zero", sizes), "fa")
+    assert [e.shape for e in by_index] == [e.shape for e in bp][::-1]
+    assert all(e.target.layer == int(e.matrix[2:-1]) + 1 for e in back)
+
+
+@pytest.mark.parametrize("sizes", SCHEME_SIZES)
+def test_scheme_edges_dfa_from_the_output_to_every_hidden_layer(sizes):
+    edges = cs.scheme_edges("dfa", sizes)
+    L = len(sizes) - 2
+    back = _between_layers(edges)
+    assert all(e.source == _layer(L + 1) for e in back), "DFA: errors come from the output only"
+    assert sorted(e.target.layer for e in back) == list(range(1, L + 1))
+    by_index = sorted(back, key=lambda e: e.matrix)
+    assert [e.matrix for e in by_index] == [f"H[{l}]" for l in range(L)]
+    assert [e.shape for e in by_index] == feedback_shapes(_net(False, "zero", sizes), "dfa")
+    assert all(e.fixed and e.target.layer == int(e.matrix[2:-1]) + 1 for e in back)
+    if L > 1:
+        assert cs.fan_out(edges) == {_layer(L + 1)}
+
+
+@pytest.mark.parametrize("sizes", SCHEME_SIZES)
+def test_scheme_edges_local_errors_one_fixed_readout_per_layer(sizes):
+    edges = cs.scheme_edges("local", sizes)
+    L = len(sizes) - 2
+    assert not _between_layers(edges), "local errors: no error edge between layers"
+    shapes = feedback_shapes(_net(False, "zero", sizes), "local")
+    for l in range(1, L + 1):
+        local, local_loss = cs.Node("local", l), cs.Node("local_loss", l)
+        out = [e for e in edges if e.source == _layer(l) and e.kind == "forward"
+               and e.target.role == "local"]
+        assert len(out) == 1 and out[0].target == local
+        g = out[0]
+        assert (g.matrix, g.shape, g.fixed, g.label) == (f"G[{l - 1}]", shapes[l - 1], True,
+                                                         f"$G[{l - 1}]$")
+        assert cs.Edge(local, local_loss, "", "loss", False, None, None) in edges
+        assert cs.Edge(local_loss, local, "", "error", False, None, None) in edges
+        into = [e for e in edges if e.target == _layer(l) and e.kind == "error"]
+        assert len(into) == 1 and into[0].source == local
+        assert (into[0].matrix, into[0].shape, into[0].fixed) == (g.matrix, g.shape, True)
+    # every error edge stays within one layer's own readout loop (or the top's loss)
+    for e in edges:
+        if e.kind == "error":
+            assert e.source.layer == e.target.layer, e
+
+
+@pytest.mark.parametrize("scheme", cs.SCHEMES)
+def test_scheme_layout_and_draw(scheme):
+    sizes = (2, 3, 3, 3, 2)
+    boxes = cs.layout(scheme, sizes)
+    nodes = {nd for e in cs.scheme_edges(scheme, sizes) for nd in (e.source, e.target)}
+    assert set(boxes) == nodes
+    # boxes do not overlap
+    items = list(boxes.values())
+    for i, (x, y, w, h) in enumerate(items):
+        for x2, y2, w2, h2 in items[i + 1:]:
+            assert abs(x - x2) >= w + w2 or abs(y - y2) >= h + h2
+    fig = style.new_figure(3, 5)
+    ax = fig.add_axes([0, 0, 1, 1])
+    x0, x1, y0, y1 = cs.draw(ax, scheme, sizes)
+    assert all(x0 <= x - w and x + w <= x1 and y0 <= y - h and y + h <= y1
+               for x, y, w, h in boxes.values())
+    fig.canvas.draw()
+
+
+def test_scheme_edges_validation():
+    with pytest.raises(ValueError, match="scheme"):
+        cs.scheme_edges("backprop")
+    with pytest.raises(ValueError, match="sizes"):
+        cs.scheme_edges("bp", [3, 2])
+    with pytest.raises(ValueError, match=r"sizes\[1\]"):
+        cs.scheme_edges("fa", [3, 0, 2])
+    with pytest.raises(TypeError, match=r"sizes\[2\]"):
+        cs.scheme_edges("dfa", [3, 4, 2.0])
+    with pytest.raises(TypeError, match="sizes"):
+        cs.scheme_edges("local", 5)
+    with pytest.raises(TypeError, match="sizes"):
+        cs.layout("bp", "342")
+    with pytest.raises(ValueError, match="scheme"):
+        cs.draw(None, "nope")

@@ -8,7 +8,7 @@ small version the tests run.
 >>> from refsnn.figures import FIGURES, make_all
 >>> list(FIGURES)            # doctest: +SKIP
 ['lif_dynamics', 'computational_graph', 'surrogates', 'performance', 'credit_assignment_cost',
- 'encodings']
+ 'datasets', 'encodings', 'credit_schemes']
 
 From the shell: ``python -m refsnn.figures [NAME ...] [--out DIR] [--quick]``.
 
@@ -21,8 +21,8 @@ import os
 import time
 from collections import OrderedDict
 
-from . import (computational_graph, credit_assignment_cost, datasets, encodings, lif_dynamics,
-               performance, surrogates)
+from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets, encodings,
+               lif_dynamics, performance, surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -33,6 +33,7 @@ FIGURES = OrderedDict([
     ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
     ("datasets", datasets),                        # the tasks of refsnn.datasets
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
+    ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
 ])
 
 

@@ -22,8 +22,7 @@ the latency raster (at most one spike per row, bright pixels early, faint ones l
 delta raster with the 64 on channels (red, inputs 0-63) firing during the first half and the
 64 off channels (blue, 64-127) during the second.
 
-Read next: refsnn/figures/style.py, the house style every figure shares (then
-refsnn/exercises/__init__.py).
+Read next: refsnn/figures/credit_schemes.py, the tutorial's Fig. 5 (BP, FA, DFA, local errors).
 """
 from __future__ import annotations
 
