@@ -19,16 +19,14 @@ import time
 
 import numpy as np
 
-from refsnn.exercises import EXERCISES, core, solutions
-
-NUMPY_SOLUTION = {"lif_bptt": solutions.layer_backward_numpy,
-                  "rtrl_step": solutions.rtrl_step_numpy}
+from refsnn.exercises import EXERCISES, core
+from refsnn.exercises.solutions import NUMPY_SOLUTIONS
 
 
 def filled_stub(name, folder):
     """The stub of ``name`` with the NumPy solution between the markers, written to ``folder``."""
     stub = open(EXERCISES[name].STUB, encoding="utf-8").read()
-    sol = inspect.getsource(NUMPY_SOLUTION[name])
+    sol = inspect.getsource(NUMPY_SOLUTIONS[name])
     body = sol[sol.index(core.START):sol.index(core.END)]
     path = os.path.join(folder, f"{name}.py")
     with open(path, "w", encoding="utf-8") as fh:

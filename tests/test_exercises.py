@@ -20,12 +20,13 @@ import numpy as np
 import pytest
 
 from refsnn import bptt, gradcheck
-from refsnn.exercises import EXERCISES, core, diagnosis, lif_bptt, networks, rtrl_step, solutions
+from refsnn.exercises import (EXERCISES, core, dfa_update, diagnosis, lif_bptt, networks,
+                              rtrl_step, solutions)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
-NUMPY_SOLUTION = {"lif_bptt": solutions.layer_backward_numpy,
-                  "rtrl_step": solutions.rtrl_step_numpy}
+NUMPY_SOLUTION = solutions.NUMPY_SOLUTIONS
+SPECS = [pytest.param(spec, id=spec.NAME) for spec in (lif_bptt, rtrl_step, dfa_update)]
 
 
 def run_cli(*args, timeout=600):
@@ -56,7 +57,7 @@ def hostile(tmp_path, text, file="hostile.py"):
 
 
 # ---------------------------------------------------------------------- the specs themselves
-@pytest.mark.parametrize("spec", [lif_bptt, rtrl_step])
+@pytest.mark.parametrize("spec", SPECS)
 def test_networks_are_not_vacuous(spec):
     """Every hidden layer of every grading network spikes in every sample, but not always;
     the readout is scaled to 1; every threshold, surrogate and reset the issue names occurs."""
@@ -86,22 +87,62 @@ def test_student_f_prime_is_exercised_by_every_surrogate_in_rtrl_step():
                    for c in rtrl_step.NETWORKS), name
 
 
-@pytest.mark.parametrize("spec, fn", [(lif_bptt, lif_bptt.backward_with),
-                                      (rtrl_step, rtrl_step.step_with),
-                                      (lif_bptt, solutions.layer_backward),
-                                      (rtrl_step, solutions.rtrl_step)])
-def test_reference_compositions_equal_bptt(spec, fn):
-    """Each spec's composition with a correct function reproduces refsnn.bptt (no FD), so a
-    mistake's gradient differs from the right one only by its mistake."""
+@pytest.mark.parametrize("spec, fn", [
+    pytest.param(lif_bptt, lif_bptt.backward_with, id="lif_bptt-numpy"),
+    pytest.param(rtrl_step, rtrl_step.step_with, id="rtrl_step-numpy"),
+    pytest.param(dfa_update, dfa_update.error_with, id="dfa_update-numpy"),
+    pytest.param(lif_bptt, solutions.layer_backward, id="lif_bptt-library"),
+    pytest.param(rtrl_step, solutions.rtrl_step, id="rtrl_step-library"),
+    pytest.param(dfa_update, solutions.dfa_layer_error, id="dfa_update-library")])
+def test_reference_compositions_equal_the_exact_gradient(spec, fn):
+    """Each spec's composition with a correct function reproduces its exact gradient
+    (refsnn.bptt; for dfa_update the library's direct_feedback_alignment), so a mistake's
+    gradient differs from the right one only by its mistake."""
     for cfg in spec.NETWORKS:
         net, x, target = cfg.problem()
         tr, d = cfg.loss_gradient(net, x, target)
         rep = gradcheck.compare(spec.network_gradient(diagnosis.local(fn), net, tr, d),
-                                bptt(net, tr, d), tol=1e-11)
+                                diagnosis.reference(spec)(net, tr, d), tol=1e-11)
         assert rep.passed, f"{cfg}\n{rep}"
 
 
-@pytest.mark.parametrize("spec", [lif_bptt, rtrl_step])
+def test_dfa_reference_is_not_bptt():
+    """dfa_update's oracle is DFA with random H, not BPTT: they differ on every grading network
+    (so BPTT's error through W_o cannot pass), and the oracle is the library's DFA with the
+    spec's H."""
+    for cfg in dfa_update.NETWORKS:
+        net, x, target = cfg.problem()
+        tr, d = cfg.loss_gradient(net, x, target)
+        ref = dfa_update.reference(net, tr, d)
+        assert diagnosis.normwise(bptt(net, tr, d), ref) > 0.1, cfg
+        H = dfa_update.feedback(net)
+        assert [h.shape for h in H] == [(net.sizes[-1], n) for n in net.sizes[1:-1]]
+        assert all(h.shape == net.W[-1].shape for h in H), "W_o must fit every layer"
+    assert {c.layers for c in dfa_update.NETWORKS} == {1, 2, 3}
+
+
+def test_dfa_every_mistake_is_named():
+    """Each of dfa_update's mistakes, as the student's gradient on every network, gets its own
+    hint by name (in this process: the diagnosis alone), and a correct gradient none of them."""
+    problems, exact = [], {}
+    for k, cfg in enumerate(dfa_update.NETWORKS):
+        net, x, target = cfg.problem()
+        problems.append((net, x, target))
+        tr, d = cfg.loss_gradient(net, x, target)
+        exact[k] = dfa_update.reference(net, tr, d)
+    every = range(len(problems))
+    for m in dfa_update.MISTAKES:
+        student = {}
+        for k, (net, x, target) in enumerate(problems):
+            tr, d = dfa_update.NETWORKS[k].loss_gradient(net, x, target)
+            student[k] = dfa_update.network_gradient(diagnosis.local(m.fn), net, tr, d)
+        hints = diagnosis.hints(dfa_update, student, problems, every, "fails for every network")
+        assert hints == [f"{m.hint} [{m.name}]"], (m.name, hints)
+    hints = diagnosis.hints(dfa_update, exact, problems, every, "fails for every network")
+    assert not any("[" in h for h in hints), hints
+
+
+@pytest.mark.parametrize("spec", SPECS)
 def test_every_mistake_changes_the_gradient(spec):
     """No named mistake is vacuous: each breaks at least one grading network (normwise
     relative difference > 1e-3), so the table catches it before any hint is chosen."""
@@ -109,7 +150,7 @@ def test_every_mistake_changes_the_gradient(spec):
     for cfg in spec.NETWORKS:
         net, x, target = cfg.problem()
         tr, d = cfg.loss_gradient(net, x, target)
-        problems.append((net, tr, d, bptt(net, tr, d)))
+        problems.append((net, tr, d, diagnosis.reference(spec)(net, tr, d)))
     for m in spec.MISTAKES:
         worst = max(diagnosis.normwise(spec.network_gradient(diagnosis.local(m.fn), net, tr, d), ref)
                     for net, tr, d, ref in problems)
@@ -124,16 +165,18 @@ def test_pattern_count_line_never_contradicts_itself():
     assert name != "fails for every network"
     theta = [k for k, c in enumerate(nets) if c.threshold != 1.0]
     assert networks.pattern(nets, theta)[0] == "fails only for thresholds other than 1"
-    for spec in (lif_bptt, rtrl_step):
-        assert set(spec.GROUP_HINTS) == {g for g, _ in networks.GROUPS} | {
-            "fails for every network"}
+    for spec in EXERCISES.values():
+        assert set(spec.GROUP_HINTS) == {g for g, _ in getattr(spec, "GROUPS", networks.GROUPS)
+                                         } | {"fails for every network"}
 
 
 # ---------------------------------------------------------------------- correct solutions
 @pytest.mark.parametrize("name, file", [
     ("lif_bptt", None), ("lif_bptt", "lif_bptt_loops.py"), ("lif_bptt", "lif_bptt_matrix.py"),
     ("rtrl_step", None), ("rtrl_step", "rtrl_step_loops.py"),
-    ("rtrl_step", "rtrl_step_einsum.py")])
+    ("rtrl_step", "rtrl_step_einsum.py"),
+    ("dfa_update", None), ("dfa_update", "dfa_update_loops.py"),
+    ("dfa_update", "dfa_update_einsum.py")])
 def test_correct_solutions_pass(tmp_path, name, file):
     path = filled(tmp_path, name) if file is None else os.path.join(SUBMISSIONS, file)
     proc = run_cli("check", name, path)
@@ -141,7 +184,7 @@ def test_correct_solutions_pass(tmp_path, name, file):
     n = len(EXERCISES[name].NETWORKS)
     assert f"PASSED: all {n} networks" in proc.stdout and "FAIL" not in proc.stdout
     assert proc.stdout.count(" ok\n") == n
-    for col in core.COLUMNS:
+    for col in getattr(EXERCISES[name], "COLUMNS", core.COLUMNS):
         assert col in proc.stdout
 
 
@@ -239,9 +282,33 @@ RTRL_MISTAKES = {
 }
 
 
+DFA_MISTAKES = {
+    "through_W_o": ([("(gI_o[:, 1:] @ H)", "(gI_o[:, 1:] @ W_o)")],
+                    "the error is sent through W_o"),
+    "wrong_step": ([("(gI_o[:, 1:] @ H)", "(gI_o[:, :T - 1] @ H)")],
+                   "the error is sent at the wrong step"),
+    "no_delay_loop": ([("    delta[:, :T - 1] = fp * (gI_o[:, 1:] @ H)",
+                        "    for n in range(1, T):\n"
+                        "        delta[:, n] = surrogate.derivative(U[:, n] - theta) * "
+                        "(gI_o[:, n] @ H)")],
+                      "the error is sent at the wrong step"),
+    "no_fprime": ([("fp = surrogate.derivative(U[:, :T - 1] - theta)", "fp = 1.0")],
+                  "F' is missing"),
+    "fprime_one_step_late": ([("surrogate.derivative(U[:, :T - 1] - theta)",
+                               "surrogate.derivative(U[:, 1:] - theta)")],
+                             "F' is taken one step late"),
+    "theta_1": ([("surrogate.derivative(U[:, :T - 1] - theta)",
+                  "surrogate.derivative(U[:, :T - 1] - 1.0)")], "threshold is hard-coded to 1"),
+    "float32_fprime": ([("surrogate.derivative(U[:, :T - 1] - theta)",
+                         "surrogate.derivative(U[:, :T - 1] - theta).astype(np.float32)")],
+                       "are you computing in float32"),
+}
+
+
 @pytest.mark.parametrize("name, mistake, edits, hint", [
     ("lif_bptt", k, *v) for k, v in LIF_MISTAKES.items()] + [
-    ("rtrl_step", k, *v) for k, v in RTRL_MISTAKES.items()])
+    ("rtrl_step", k, *v) for k, v in RTRL_MISTAKES.items()] + [
+    ("dfa_update", k, *v) for k, v in DFA_MISTAKES.items()])
 def test_mistake_fails_with_its_hint(tmp_path, name, mistake, edits, hint):
     proc = run_cli("check", name, filled(tmp_path, name, edits))
     out = proc.stdout
@@ -273,6 +340,8 @@ def test_mistake_fails_with_its_hint(tmp_path, name, mistake, edits, hint):
      "dI_next is complex"),
     ("rtrl_step", [("    return dI_next, dU_next", "    return dI_next")],
      "must return the tuple (dI_next, dU_next), got an array"),
+    ("dfa_update", [("    return delta", "    return delta, delta")],
+     "must return delta, got a tuple of 2"),
 ])
 def test_unusable_outputs_fail_naming_the_output(tmp_path, name, edits, message):
     proc = run_cli("check", name, filled(tmp_path, name, edits))
@@ -370,12 +439,12 @@ def test_files_that_are_not_python(tmp_path, kind):
 
 
 # ---------------------------------------------------------------------- the classroom commands
-def test_stub_is_not_implemented(tmp_path):
-    for name in EXERCISES:
-        proc = run_cli("check", name)
-        assert proc.returncode == 1, proc.stdout + proc.stderr
-        assert "NOT IMPLEMENTED YET" in proc.stdout and core.START in proc.stdout
-        assert "#  sizes" not in proc.stdout  # no half table
+@pytest.mark.parametrize("name", list(EXERCISES))
+def test_stub_is_not_implemented(name):
+    proc = run_cli("check", name)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "NOT IMPLEMENTED YET" in proc.stdout and core.START in proc.stdout
+    assert "#  sizes" not in proc.stdout  # no half table
 
 
 def test_list_show_start(tmp_path):
@@ -389,7 +458,15 @@ def test_list_show_start(tmp_path):
     assert proc.returncode == 0 and copy.read_text() == open(lif_bptt.STUB).read()
     assert run_cli("start", "lif_bptt", str(tmp_path / "hw")).returncode == 2  # no overwrite
     proc = run_cli("check", "nope", "x.py")
-    assert proc.returncode == 2 and "valid names: lif_bptt, rtrl_step" in proc.stderr
+    assert proc.returncode == 2 and f"valid names: {', '.join(EXERCISES)}" in proc.stderr
+
+
+def test_dfa_update_show_and_start(tmp_path):
+    proc = run_cli("show", "dfa_update")
+    assert proc.returncode == 0 and "F'(U[n] - theta) * (H^T gI_o[n+1])" in proc.stdout
+    proc = run_cli("start", "dfa_update", str(tmp_path))
+    assert proc.returncode == 0
+    assert (tmp_path / "dfa_update.py").read_text() == open(dfa_update.STUB).read()
 
 
 def test_stubs_teach_theta_in_the_reset():

@@ -13,7 +13,9 @@ An exercise is a *spec*: a module (:mod:`refsnn.exercises.lif_bptt`,
   differences or an independent method, :mod:`refsnn.gradcheck`), returning a Report;
 * ``MISTAKES`` (:class:`~refsnn.exercises.diagnosis.Mistake`, each a NumPy implementation of one classic mistake with the
   hint that names it), ``GROUP_HINTS`` (a hint per group of :data:`networks.GROUPS`) and
-  ``EXCEPTION_HINTS`` (a hint for a shape error, an index error).
+  ``EXCEPTION_HINTS`` (a hint for a shape error, an index error); optionally ``reference``
+  (the exact gradient the hints measure against, default :func:`refsnn.bptt`), ``GROUPS``
+  (default :data:`networks.GROUPS`) and ``COLUMNS`` (default :data:`COLUMNS`).
 
 :class:`Grading` runs a spec on a file. The file is checked without running it
 (:func:`static_check`: it exists, is Python, compiles and imports nothing of refsnn's but the
@@ -50,7 +52,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..grad.bptt import bptt
 from . import diagnosis, networks
 from .sandbox import Other, Sandbox
 
@@ -225,17 +226,18 @@ class Grading:
         if not outcome.ok:
             raise Stop("failed", outcome.message + where, outcome.line, outcome.code,
                        output=outcome.info.get("output", ""))
-        return self.checked_outputs(outcome, spec.expected(args), where)
+        values = self.checked_outputs(outcome, spec.expected(args), where)
+        return values[0] if len(spec.OUTPUTS) == 1 else values
 
     def checked_outputs(self, outcome, expected, where):
         """The reply's values if each is real, finite, float64 and of its shape; else Stop."""
         spec, values = self.spec, outcome.values
         n = len(spec.OUTPUTS)
-        if not outcome.info.get("tuple") or len(values) != n:
+        if (n > 1 and not outcome.info.get("tuple")) or len(values) != n:
             got = (f"a tuple of {len(values)}" if outcome.info.get("tuple") else
                    _kind(values[0]) if values else "nothing")
-            raise Stop("failed", f"{spec.FUNCTION} must return the tuple "
-                       f"({', '.join(spec.OUTPUTS)}), got {got}{where}")
+            want = f"the tuple ({', '.join(spec.OUTPUTS)})" if n > 1 else spec.OUTPUTS[0]
+            raise Stop("failed", f"{spec.FUNCTION} must return {want}, got {got}{where}")
         out = []
         for (label, shape), value in zip(expected, values):
             if shape is None:
@@ -257,6 +259,7 @@ class Grading:
     # ------------------------------------------------------------------ the table
     def table(self, result):
         spec = self.spec
+        columns = getattr(spec, "COLUMNS", COLUMNS)
         self.problems = []
         for k, cfg in enumerate(spec.NETWORKS):
             net, x, target = cfg.problem()
@@ -264,14 +267,14 @@ class Grading:
             self.k = k
             rep = spec.check(self.gradient, cfg, net, x, target)
             if k == 0:  # after the first call: a stub or a crash gets no half table
-                self.say(spec.TITLE, f"{'#':>2}  {'sizes':<8}{'V':<3}{'spike':<6}"
+                self.say(spec.TITLE, f"{'#':>2}  {'sizes':<10}{'V':<3}{'spike':<6}"
                          f"{'reset':<18}{'surrogate':<17}{'theta':<6}{'a/b':<10}{'B':<3}"
-                         + "".join(f"{c:>9}" for c in COLUMNS) + "  verdict")
+                         + "".join(f"{c:>9}" for c in columns) + "  verdict")
             errs = {_label(r.name, cfg.layers): r for r in rep.rows}
             bad = {c for c in errs if not errs[c].passed}
             imprecise = set() if bad else self.imprecise(cfg, net, x, target)
             cells = "".join(f"{errs[c].max_rel_error:>9.1e}" if c in errs else f"{'-':>9}"
-                            for c in COLUMNS)
+                            for c in columns)
             verdict = "FAIL" if bad else "FAIL (not float64)" if imprecise else "ok"
             self.say(f"{k + 1:>2}  {cfg.describe()}{cells}  {verdict}")
             if self.verbose:
@@ -291,7 +294,8 @@ class Grading:
         tol = getattr(self.spec, "PRECISION_TOL", None)
         if tol is None:
             return set()
-        exact = dict(bptt(*((net,) + cfg.loss_gradient(net, x, target))).parameters())
+        exact = dict(diagnosis.reference(self.spec)(net, *cfg.loss_gradient(net, x, target))
+                     .parameters())
         out = set()
         for name, s in self.student[self.k].parameters():
             a, b = np.asarray(s, dtype=float), np.asarray(exact[name], dtype=float)
@@ -331,9 +335,10 @@ class Grading:
             for lab in labels:
                 counts[lab] = counts.get(lab, 0) + 1
         self.say("disagreeing parameters: " + ", ".join(
-            f"{c} ({spec.PARAM_NAMES[c]}) in {counts[c]} network(s)" for c in COLUMNS
-            if c in counts))
-        name, size = networks.pattern(nets, result.failing)
+            f"{c} ({spec.PARAM_NAMES[c]}) in {counts[c]} network(s)"
+            for c in getattr(spec, "COLUMNS", COLUMNS) if c in counts))
+        name, size = networks.pattern(nets, result.failing,
+                                      getattr(spec, "GROUPS", networks.GROUPS))
         self.say(f"pattern: {name} ({len(result.failing)} of {len(nets)} networks"
                  + (f"; the group has {size}" if size != len(result.failing) else "") + ")")
         result.hints = diagnosis.hints(spec, self.student, self.problems, result.failing, name)

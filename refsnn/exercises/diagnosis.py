@@ -5,9 +5,10 @@ In order, most specific first:
 1. **A named mistake.** Each spec lists its classic mistakes (:class:`Mistake`: a NumPy
    version of the stub's function with exactly that mistake, and the hint that names it). A
    mistake whose network gradient equals the student's on *every* grading network (normwise to
-   :data:`MATCH_TOL`) is the diagnosis.
-2. **Precision.** The student's gradient agrees with the library's exact one to 1e-5 but not to
-   the tolerance: float32 arithmetic.
+   :data:`MATCH_TOL`) is the diagnosis; one that cannot run on some network (a shape error)
+   does not match.
+2. **Precision.** The student's gradient agrees with the library's exact one (the spec's
+   :func:`reference`) to 1e-5 but not to the tolerance: float32 arithmetic.
 3. **A constant factor.** Every differing block is ``c`` times the exact one, the same ``c``
    everywhere (or ``1/B`` on each network: a batch mean).
 4. **The smallest group** of grading networks that holds every failure
@@ -67,11 +68,10 @@ def hints(spec, student, problems, failing, group):
         return net, trace, d
 
     for m in spec.MISTAKES:
-        if all(close(student[k], spec.network_gradient(local(m.fn), *problem(k)))
-               for k in order):
+        if all(matches(student[k], spec, m, problem(k)) for k in order):
             return [f"{m.hint} [{m.name}]"]
     for k in failing:
-        exact[k] = bptt(*problem(k))
+        exact[k] = reference(spec)(*problem(k))
     errs = [normwise(student[k], exact[k]) for k in failing]
     if max(errs) < 1e-5:
         tol = getattr(spec, "PRECISION_TOL", spec.TOLERANCE)
@@ -91,6 +91,22 @@ def hints(spec, student, problems, failing, group):
                     "every failing network: look for a stray factor (a sign, a 2, a "
                     "scale) applied to the whole result."]
     return [spec.GROUP_HINTS[group]]
+
+
+def reference(spec):
+    """The exact gradient ``(net, trace, d_readout) -> Grads`` of ``spec``'s exercise:
+    ``spec.reference``, or :func:`refsnn.bptt` for a spec that declares none."""
+    return getattr(spec, "reference", bptt)
+
+
+def matches(grads, spec, mistake, problem):
+    """``grads`` equals the network gradient of ``mistake`` on ``problem`` ``(net, trace, d)``;
+    False if the mistake cannot run there (its shapes do not fit that network)."""
+    try:
+        theirs = spec.network_gradient(local(mistake.fn), *problem)
+    except (ValueError, IndexError):
+        return False
+    return close(grads, theirs)
 
 
 def local(fn):

@@ -46,7 +46,7 @@ class Net:
     def describe(self) -> str:
         """The network's row label in the grading table."""
         reset = self.reset + (" detached" if self.detach and self.reset != "none" else "")
-        return (f"{'-'.join(map(str, self.sizes)):<8}{'V' if self.recurrent else '-':<3}"
+        return (f"{'-'.join(map(str, self.sizes)):<10}{'V' if self.recurrent else '-':<3}"
                 f"{self.spike:<6}{reset:<18}{self.surrogate[0]:<17}{self.threshold:<6g}"
                 f"{self.alpha:g}/{self.beta:<6g}{self.B:<3}")
 
@@ -98,14 +98,14 @@ GROUPS = (
 )
 
 
-def pattern(nets, failing):
-    """``(name, n_members)`` of the smallest group holding every failing network.
+def pattern(nets, failing, groups=GROUPS):
+    """``(name, n_members)`` of the smallest group of ``groups`` holding every failing network.
 
     ``failing`` is a collection of indices into ``nets``. The all-networks group is named
     "fails for every network" only when every network fails.
     """
     bad = [nets[i] for i in failing]
-    size, name = min(((sum(map(pred, nets)), name) for name, pred in GROUPS
+    size, name = min(((sum(map(pred, nets)), name) for name, pred in groups
                       if all(map(pred, bad))), key=lambda t: t[0])
     if len(bad) == len(nets):
         return "fails for every network", size

@@ -4,7 +4,9 @@
 :mod:`refsnn.grad.bptt` (which the test suite proves against finite differences), wrapped in
 the exercise's signature. ``layer_backward_numpy`` is the same computation written the way the
 stub :mod:`refsnn.exercises.lif_bptt` asks for it, in plain NumPy between the same markers (the
-tests fill the stub with it and mutate it into typical mistakes).
+tests fill the stub with it and mutate it into typical mistakes). The same holds for
+``rtrl_step`` / ``rtrl_step_numpy`` and ``dfa_layer_error`` / ``dfa_layer_error_numpy``;
+:data:`NUMPY_SOLUTIONS` names the NumPy version of each exercise.
 
 Read next: docs/design.md, the design behind everything read so far.
 """
@@ -80,3 +82,28 @@ def rtrl_step_numpy(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None
         dU_next = dU_next - theta * ds
     # ---- YOUR CODE END ----
     return dI_next, dU_next
+
+
+# ---------------------------------------------------------------------- dfa_update
+def dfa_layer_error(gI_o, W_o, H, U, params, surrogate):
+    """The DFA error from the library's public pieces: ``H^T gI_o[n+1]``
+    (:func:`refsnn.grad.bptt.error_to_input`, which :func:`refsnn.grad.direct_feedback_alignment`
+    puts at the layer's spikes) times ``F'(U[n] - theta)``."""
+    return surrogate.derivative(U - params.threshold) * error_to_input(gI_o, H)
+
+
+def dfa_layer_error_numpy(gI_o, W_o, H, U, params, surrogate):
+    """The stub of :mod:`refsnn.exercises.dfa_update` filled in (see its docstring)."""
+    B, T, N = U.shape
+    theta = params.threshold
+    # ---- YOUR CODE START ----
+    delta = np.zeros((B, T, N))                           # delta[:, T-1] = 0
+    fp = surrogate.derivative(U[:, :T - 1] - theta)      # F'(U[n] - theta), n = 0 .. T-2
+    delta[:, :T - 1] = fp * (gI_o[:, 1:] @ H)             # H^T gI_o[n+1] for every sample
+    # ---- YOUR CODE END ----
+    return delta
+
+
+#: exercise name -> the plain-NumPy solution written the way its stub asks
+NUMPY_SOLUTIONS = {"lif_bptt": layer_backward_numpy, "rtrl_step": rtrl_step_numpy,
+                   "dfa_update": dfa_layer_error_numpy}
