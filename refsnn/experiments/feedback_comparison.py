@@ -48,17 +48,19 @@ import numpy as np
 from .. import datasets
 from ..grad import (alignment, bptt, direct_feedback_alignment, feedback_alignment, local_errors,
                     random_feedback, sign_concordant)
+from ..grad.bptt import readout_adjoints, weight_gradient
 from ..lif import LIFParams
 from ..network import Network
 from ..optim import Adam
+from ..trace import Grads
 from ..train import LOSSES, evaluate, train
 
 NAME = "feedback_comparison"
 #: the figure drawn from this experiment (refsnn.figures.FIGURES)
 FIGURE = "feedback_alignment"
-RULES = ("bptt", "fa", "dfa", "sign_fa", "local")
+RULES = ("bptt", "fa", "dfa", "sign_fa", "local", "readout")
 LABELS = {"bptt": "BPTT", "fa": "FA", "dfa": "DFA", "sign_fa": "sign-concordant FA",
-          "local": "local errors"}
+          "local": "local errors", "readout": "readout only (control)"}
 TASKS = ("randman", "yin_yang")
 #: seeds per size: >= 3 for the small and full comparisons
 SEEDS = {"quick": (0, 1), "small": (0, 1, 2), "full": (0, 1, 2)}
@@ -67,7 +69,7 @@ SIZES = tuple(SEEDS)
 #: per task, what every size shares: the model and the optimiser (the same for every rule)
 BASE = {
     "randman": dict(task="randman", n_classes=10, n_inputs=20, steps=100, dt=1e-3,
-                    tau_syn=5e-3, tau_mem=1e-2, hidden=(100, 100), gain=7.0, readout_scale=1.0,
+                    tau_syn=5e-3, tau_mem=1e-2, hidden=(100, 100), gain=7.0, readout_scale=0.3,
                     loss="max_over_time_ce", lr=2e-3,
                     batch_size=128, data_seed=0, align_batch=128),
     "yin_yang": dict(task="yin_yang", n_classes=3, n_inputs=5, steps=200, dt=1e-4,
@@ -75,12 +77,13 @@ BASE = {
                      loss="sum_over_time_ce", lr=3e-4,
                      batch_size=32, data_seed=0, align_batch=128),
 }
-#: per size and task, the budget: data set size and epochs
+#: per size and task, the budget: data set size and epochs (and a smaller alignment batch for
+#: the quick version the figure tests run)
 BUDGET = {
-    "quick": {"randman": dict(samples_per_class=25, epochs=2),
-              "yin_yang": dict(n_train=150, n_valid=60, n_test=60, epochs=2)},
+    "quick": {"randman": dict(samples_per_class=20, epochs=1, align_batch=32),
+              "yin_yang": dict(n_train=64, n_valid=32, n_test=32, epochs=1, align_batch=32)},
     "small": {"randman": dict(samples_per_class=150, epochs=10),
-              "yin_yang": dict(n_train=800, n_valid=300, n_test=300, epochs=8)},
+              "yin_yang": dict(n_train=800, n_valid=300, n_test=300, epochs=6)},
     "full": {"randman": dict(samples_per_class=1000, epochs=20),
              "yin_yang": dict(n_train=5000, n_valid=1000, n_test=1000, epochs=20)},
 }
@@ -146,7 +149,7 @@ def network(config, seed):
 def feedback_matrices(config, net, seed):
     """The rule's fixed random matrices (module docstring: drawn like the forward weights)."""
     rule = config["rule"]
-    if rule == "bptt":
+    if rule in ("bptt", "readout"):
         return None
     kind = {"fa": "fa", "sign_fa": "fa", "dfa": "dfa", "local": "local"}[rule]
     scale = config["gain"] * (1.0 - net.params.beta)
@@ -171,7 +174,18 @@ def gradient_rule(rule, M, loss):
         return lambda net, trace, d, labels: direct_feedback_alignment(net, trace, d, M)
     if rule == "local":
         return lambda net, trace, d, labels: local_errors(net, trace, loss, labels, M)[0]
+    if rule == "readout":
+        return lambda net, trace, d, labels: readout_only(net, trace, d)
     raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+
+
+def readout_only(net, trace, d_readout):
+    """The control: BPTT's exact ``dW_o``, zero for every hidden weight (the hidden layers stay
+    as initialised, a fixed random spiking feature map)."""
+    gW_o = weight_gradient(readout_adjoints(net, trace, d_readout), trace.S[-1])
+    zeros = [np.zeros_like(w) for w in net.W[:-1]]
+    return Grads(W=zeros + [gW_o.astype(net.dtype, copy=False)],
+                 V=[None if v is None else np.zeros_like(v) for v in net.V])
 
 
 def hidden_angles(net, grad_fn, loss, x, y):

@@ -21,8 +21,8 @@ import os
 import time
 from collections import OrderedDict
 
-from . import (computational_graph, credit_assignment_cost, datasets, encodings, lif_dynamics,
-               performance, surrogates)
+from . import (computational_graph, credit_assignment_cost, datasets, encodings,
+               feedback_alignment, lif_dynamics, performance, surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -33,6 +33,7 @@ FIGURES = OrderedDict([
     ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
     ("datasets", datasets),                        # the tasks of refsnn.datasets
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
+    ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
 ])
 
 
