@@ -30,6 +30,8 @@ Read next: refsnn/figures/style.py, the house style every figure shares.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import style
@@ -82,11 +84,16 @@ def curves(results):
     return out
 
 
+def _stats(Y):
+    """Median, min and max over the rows of ``Y``, ignoring NaN (an all-NaN column stays NaN)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # "All-NaN slice encountered"
+        return np.nanmedian(Y, axis=0), np.nanmin(Y, axis=0), np.nanmax(Y, axis=0)
+
+
 def _band(ax, x, Y, colour, ls="-", lw=1.3, label=None, alpha=0.15):
     """Median over the rows of ``Y`` as a line, their min-max range as a band."""
-    with np.errstate(all="ignore"):
-        med = np.nanmedian(Y, axis=0)
-        lo, hi = np.nanmin(Y, axis=0), np.nanmax(Y, axis=0)
+    med, lo, hi = _stats(Y)
     ax.fill_between(x, lo, hi, color=colour, alpha=alpha, lw=0)
     ax.plot(x, med, ls=ls, c=colour, lw=lw, label=label)
 
@@ -141,9 +148,7 @@ def draw(results, out_dir, quick=False):
                 _band(ax_acc, d["epoch"], d["val_accuracy"], c, ls=ls)
                 if d["local_val_accuracy"] is not None:
                     for l, Y in enumerate(d["local_val_accuracy"]):
-                        with np.errstate(all="ignore"):
-                            ax_acc.plot(d["epoch"], np.nanmedian(Y, axis=0), ":", c=c,
-                                        lw=0.9 + 0.4 * l)
+                        ax_acc.plot(d["epoch"], _stats(Y)[0], ":", c=c, lw=0.9 + 0.4 * l)
                 _band(ax_loss, d["epoch"], d["train_loss"], c, ls=ls)
                 if rule not in ("bptt", "readout"):
                     for l, Y in enumerate(d["angle"]):
