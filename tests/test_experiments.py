@@ -73,7 +73,11 @@ def test_run_rejects_bad_arguments():
     with pytest.raises(ValueError, match="rule"):
         fc.run(dict(tiny("fa"), rule="bp"), 0)
     with pytest.raises(ValueError, match="task"):
+        fc.run(dict(tiny("fa"), task="mnist"), 0)
+    with pytest.raises(ValueError, match="task"):
         fc.dataset(dict(tiny("fa"), task="mnist"))
+    with pytest.raises(ValueError, match="lacks.*'lr'"):
+        fc.run({k: v for k, v in tiny("fa").items() if k != "lr"}, 0)
 
 
 def test_sweep_writes_csv_and_json(tmp_path, monkeypatch):

@@ -58,7 +58,8 @@ Recorded per epoch (epoch 0 = before training): the training loss and accuracy (
 the initial network on the training set; later: the mean over the epoch's mini-batches, as
 :class:`refsnn.train.History`), validation loss and accuracy, and the angle
 (:func:`refsnn.grad.alignment`, degrees) between each hidden layer's update ``W[l]`` and BPTT's
-gradient on the same trace of a fixed validation batch (0 for BPTT itself); for ``local``
+gradient on the same trace of a fixed validation batch (0 for BPTT itself, NaN for the
+control, which has no hidden update); for ``local``
 also each local readout's validation accuracy. At the end: test loss and accuracy, the local
 readouts' test accuracies, the mean spikes per hidden neuron and sample, and the wall time.
 
@@ -265,9 +266,15 @@ def run(config, seed):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    rule = config["rule"]
+    if config.get("task") not in TASKS:
+        raise ValueError(f"config['task'] must be one of {TASKS}, got {config.get('task')!r}")
+    rule = config.get("rule")
     if rule not in RULES:
         raise ValueError(f"config['rule'] must be one of {RULES}, got {rule!r}")
+    missing = [k for k in (*BASE[config["task"]], *BUDGET["small"][config["task"]])
+               if k not in config]
+    if missing:
+        raise ValueError(f"config lacks {missing} (start from an entry of configs())")
     t0 = time.perf_counter()
     data = dataset(config)
     tr, va, te = data.split("train"), data.split("valid"), data.split("test")
