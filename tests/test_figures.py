@@ -388,3 +388,52 @@ def test_scheme_edges_validation():
         cs.layout("bp", "342")
     with pytest.raises(ValueError, match="scheme"):
         cs.draw(None, "nope")
+
+
+# ---------------------------------------------------------------- feedback_alignment
+def _fake_run(config, seed, E=3, local=False):
+    g = np.random.default_rng(seed)
+    m = {"epoch": list(range(E)), "train_loss": list(g.random(E)), "val_accuracy": list(g.random(E)),
+         "angle": [list(90 * g.random(E)), [None] * E],          # None: a NaN read from JSON
+         "local_val_accuracy": [list(g.random(E)), list(g.random(E))] if local else None,
+         "test_accuracy": float(g.random()),
+         "local_test_accuracy": [0.5, 0.75 + seed / 10] if local else None}
+    return {"config": config, "seed": seed, "metrics": m}
+
+
+def test_feedback_alignment_curves_and_drawing_from_json(tmp_path):
+    import json
+
+    from refsnn.figures import feedback_alignment as fa
+    configs = [dict(task="randman", rule="fa", n_classes=10),
+               dict(task="yin_yang", rule="local", n_classes=3)]
+    results = {"size": "quick", "seeds": [0, 1], "configs": configs,
+               "runs": [_fake_run(0, 0), _fake_run(0, 1), _fake_run(1, 0, local=True),
+                        _fake_run(1, 1, local=True)]}
+    results = json.loads(json.dumps(results))
+    d = fa.curves(results)
+    assert set(d) == {"randman", "yin_yang"} and set(d["randman"]) == {"fa"}
+    c = d["randman"]["fa"]
+    assert c["val_accuracy"].shape == (2, 3) and c["angle"].shape == (2, 2, 3)
+    np.testing.assert_array_equal(c["val_accuracy"][1],
+                                  results["runs"][1]["metrics"]["val_accuracy"])
+    assert np.isnan(c["angle"][1]).all() and c["chance"] == 0.1
+    assert c["local_val_accuracy"] is None
+    loc = d["yin_yang"]["local"]
+    assert loc["local_val_accuracy"].shape == (2, 2, 3)
+    np.testing.assert_array_equal(loc["local_test_accuracy"], [[0.5, 0.5], [0.75, 0.85]])
+    paths = fa.draw(results, tmp_path, quick=True)
+    assert [os.path.basename(p) for p in paths] == ["feedback_alignment.png",
+                                                     "feedback_alignment.pdf"]
+
+
+def test_feedback_alignment_writes_its_data_beside_the_png(tmp_path, monkeypatch):
+    from refsnn.experiments import feedback_comparison as fc
+    from refsnn.figures import feedback_alignment as fa
+    c = dict(fc.configs("quick", tasks=("randman",), rules=("dfa",))[0], samples_per_class=10,
+             hidden=(20, 20), align_batch=8)
+    monkeypatch.setattr(fc, "sweep", lambda size: ([c], [0, 1]))   # a tiny comparison
+    fa.make(tmp_path, quick=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "feedback_alignment.pdf", "feedback_alignment.png", "feedback_comparison.csv",
+        "feedback_comparison.json"]

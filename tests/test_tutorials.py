@@ -35,6 +35,10 @@ def test_notebook_is_committed_without_outputs(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=os.path.basename)
 def test_notebook_runs(path, monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")  # inherited by the kernel
+    # the kernel runs in tutorials/, where `import refsnn` would find whatever refsnn is
+    # installed (an editable install of another checkout, say): put this tree's first
+    inherited = os.environ.get("PYTHONPATH")
+    monkeypatch.setenv("PYTHONPATH", ROOT if not inherited else ROOT + os.pathsep + inherited)
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=600,
                                      resources={"metadata": {"path": TUTORIALS}})

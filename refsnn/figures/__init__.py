@@ -21,8 +21,8 @@ import os
 import time
 from collections import OrderedDict
 
-from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets, encodings,
-               lif_dynamics, performance, surrogates)
+from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
+               encodings, feedback_alignment, lif_dynamics, performance, surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -34,6 +34,7 @@ FIGURES = OrderedDict([
     ("datasets", datasets),                        # the tasks of refsnn.datasets
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
+    ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
 ])
 
 

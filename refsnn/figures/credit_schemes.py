@@ -24,8 +24,7 @@ directions; BP's feedback solid (it reuses ``W``). DFA's edges fan out from the 
 right side, one per hidden layer; in (d) each hidden layer has a local readout and loss on its
 right, and no blue arrow joins two layers.
 
-Read next: refsnn/figures/style.py, the house style every figure shares (then
-refsnn/exercises/__init__.py).
+Read next: refsnn/figures/feedback_alignment.py, the rules of Fig. 5 trained side by side.
 """
 from __future__ import annotations
 
