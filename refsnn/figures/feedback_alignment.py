@@ -122,8 +122,8 @@ def _legend(ax, task_data):
                                       label=f"   its local readout, layer {l + 1}: "
                                             f"{_summary(acc)}"))
     handles.append(Line2D([], [], ls="none", label=""))
-    handles.append(Line2D([], [], c="0.3", ls="-", lw=1.1, label="(c): hidden layer 1"))
-    handles.append(Line2D([], [], c="0.3", ls="--", lw=1.1, label="(c): hidden layer 2"))
+    handles.append(Line2D([], [], c="0.3", ls="-", lw=1.1, label="angle: hidden layer 1"))
+    handles.append(Line2D([], [], c="0.3", ls="--", lw=1.1, label="angle: hidden layer 2"))
     ax.axis("off")
     ax.legend(handles=handles, loc="center left", fontsize=6.8, handlelength=2.2,
               title="test accuracy, median (range)", title_fontsize=7, alignment="left")
