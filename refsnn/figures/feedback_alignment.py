@@ -21,6 +21,14 @@ What must be visible, one row per task (randman (a)-(c), Yin-Yang (d)-(f)):
   90 degrees (orthogonal, no descent) grey. BPTT's is 0 by definition and the control has no
   hidden update: neither is drawn.
 
+What it found (test accuracy, median over seeds 0-2; README "Experiments" has the ranges and
+the full budget): on randman, small budget, BPTT 93%, sign-concordant FA 91%, DFA 81%, FA 79%,
+local errors 75%, the readout-only control 55%; on the full budget every rule 99.7-100%, the
+control 74%, and FA's and DFA's angle to BPTT falls from about 90 to 44-50 degrees for the
+second hidden layer (alignment). On Yin-Yang every rule and the control end within a few
+points of each other (small 76-86%, full 88-95%, control 94%): a readout of the random hidden
+layers suffices there, so that task does not separate the rules at this size.
+
 ``make`` runs the small comparison (``quick=True``: a tiny one, seconds) and writes its
 results beside the PNG, ``feedback_comparison.csv`` and ``.json``;
 ``python -m refsnn.experiments feedback_comparison --full`` runs the larger one and draws the
@@ -100,8 +108,10 @@ def _band(ax, x, Y, colour, ls="-", lw=1.3, label=None, alpha=0.15):
 
 
 def _summary(acc):
-    return (f"{100 * np.median(acc):.0f}% ({100 * acc.min():.0f}-{100 * acc.max():.0f})"
-            if len(acc) > 1 else f"{100 * acc[0]:.0f}%")
+    """``median% (min-max)`` of accuracies in [0, 1], one decimal."""
+    acc = 100 * np.asarray(acc, dtype=float)
+    return (f"{np.median(acc):.1f}% ({acc.min():.1f}-{acc.max():.1f})" if len(acc) > 1
+            else f"{acc[0]:.1f}%")
 
 
 def _legend(ax, task_data):
