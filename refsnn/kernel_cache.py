@@ -53,7 +53,7 @@ import numba
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 #: subpackages without kernels that no kernel module imports: left out of the hash
-KERNEL_FREE = ("exercises", "figures")
+KERNEL_FREE = ("exercises", "experiments", "figures")
 
 #: directories of older sources kept besides the current one's
 KEEP = 3
