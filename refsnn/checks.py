@@ -121,8 +121,11 @@ def as_real_array(x, name):
     return x
 
 
-def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64):
+def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64, block=None):
     """``x`` as a C-contiguous, finite array of ``dtype`` (a copy only where needed).
+
+    ``block``: check finiteness that many entries at a time (temporaries of bounded size, for
+    the online rules); default all at once.
 
     ``shape``: required shape, a tuple whose ``None`` entries accept any size >= 1; or
     ``ndim``: only the number of dimensions is fixed. ValueError names ``name`` and the shape.
@@ -138,7 +141,9 @@ def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64):
     elif ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(arr)):
+    flat = arr.reshape(-1)
+    step = max(flat.size if block is None else int(block), 1)
+    if not all(np.all(np.isfinite(flat[k:k + step])) for k in range(0, flat.size, step)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
 
