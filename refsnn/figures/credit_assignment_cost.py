@@ -1,17 +1,22 @@
-r"""Cost of temporal credit assignment, measured: BPTT ("backward") vs exact RTRL ("forward").
+r"""Cost of temporal credit assignment, measured: BPTT ("backward") vs the forward rules.
 
 Not a figure of the tutorial (Fig. 2 shows the unrolled graph; this plots what the text beside
 arXiv Eq. 12 says about it): BPTT must store the whole trace, memory ``O(NT)``, whereas the
 forward method (Eq. 12, :func:`refsnn.rtrl`) keeps the sensitivities of every neuron to every
-weight, memory ``O(N^3)`` independent of ``T``, at ``O(N^4)`` time per step. The data come from
+weight, memory ``O(N^3)`` independent of ``T``, at ``O(N^4)`` time per step, and SuperSpike and
+e-prop, run online (the network advanced step by step inside the measured call), keep only
+each neuron's own eligibility traces, ``O(N n_in)`` resp. ``O(N (n_in + N))``, also
+independent of ``T``. e-prop with the exact learning signal
+(:func:`refsnn.grad.eprop.eprop_exact`) needs a backward pass over the trace for that signal:
+it is drawn with the backward group (dashed), not the online one (solid). The data come from
 :func:`benchmarks.costs.measure`, the measurement code beside the package (one recurrent
 hidden layer of ``N`` LIF neurons, batch 1; peak memory by :mod:`tracemalloc` during one
 gradient, time per gradient).
 
 What must be visible:
 
-* (a) peak memory vs ``T`` (log-log) at fixed ``N``: BPTT grows linearly (slope ~1, reference
-  line ``O(NT)``), RTRL is flat (slope ~0);
+* (a) peak memory vs ``T`` (log-log) at fixed ``N``: BPTT (and exact e-prop) grow linearly
+  (slope ~1, reference line ``O(NT)``), RTRL, SuperSpike and e-prop are flat (slope ~0);
 * (b) peak memory vs ``N`` at fixed ``T``: BPTT slope ~1 (``O(NT)``, bending towards 2 at
   large ``N`` where the ``N^2`` gradient of ``V`` dominates, reference ``O(N^2)``), RTRL slope ~3
   (``O(N^3)``);
@@ -29,8 +34,10 @@ from matplotlib import ticker
 from . import style
 
 NAME = "credit_assignment_cost"
-COLOURS = {"bptt": "#1f77b4", "rtrl": "#d62728", "superspike": "#2ca02c", "eprop": "#9467bd"}
-LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike", "eprop": "e-prop"}
+COLOURS = {"bptt": "#1f77b4", "rtrl": "#d62728", "superspike": "#2ca02c", "eprop": "#9467bd",
+           "eprop_exact": "#8c564b"}
+LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike",
+          "eprop": "e-prop", "eprop_exact": "e-prop, exact L (backward)"}
 
 
 def costs_module():
@@ -57,10 +64,12 @@ def _reference(ax, x, y_anchor, x_anchor, power, label, ls):
 
 
 def _panel(ax, sweep, quantity, result, refs, fit_slope, scale, unit):
+    backward = costs_module().BACKWARD
     for method, d in result[sweep].items():
         y = d[quantity] * scale
         s = fit_slope(d["x"], d[quantity])
-        ax.loglog(d["x"], y, "o-", c=COLOURS.get(method, "k"), ms=3.5, lw=1.2,
+        ax.loglog(d["x"], y, "o--" if method in backward else "o-", c=COLOURS.get(method, "k"),
+                  ms=3.5, lw=1.2,
                   label=f"{LABELS.get(method, method)} (slope {s:.2f})", zorder=3)
     for method, power, label, ls in refs:
         if method not in result[sweep]:
@@ -114,8 +123,9 @@ def make(out_dir, quick=False):
                fit_slope, 1e3, "time per gradient (ms)")
         axes[2].set_title(f"(c) time vs N  (T = {cfg['T_fixed']})", loc="left")
         skipped = ", ".join(LABELS.get(m, m) for m in result["skipped"])
-        note = ("one recurrent hidden layer, batch 1; BPTT includes the forward pass that "
-                "records the trace; RTRL runs online (nothing of length T stored)"
+        note = ("one recurrent hidden layer, batch 1; dashed: backward group (BPTT, exact "
+                "e-prop: forward pass recording the trace included); solid: online (RTRL, "
+                "SuperSpike, e-prop: network advanced step by step, nothing of length T stored)"
                 + (f"; not available: {skipped}" if skipped else ""))
         fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7, color="0.35")
         fig.tight_layout()

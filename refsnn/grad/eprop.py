@@ -59,6 +59,8 @@ exact and online in both rules below.
 :func:`eprop_exact` computes ``L`` by a backward pass of its own (independent of
 :func:`refsnn.bptt`'s code) and accumulates ``sum_n L_i[n] e_ij[n]`` forwards: it equals
 :func:`refsnn.bptt` to rounding (tests, all resets, ``detach_reset``, hard and soft spikes).
+It is **not** an online rule: ``L`` needs the future, hence the recorded trace and a backward
+pass (memory ``O(B N T)``, measured in ``benchmarks/costs.py`` with BPTT's group).
 
 Truncated e-prop (online)
 -------------------------
@@ -77,6 +79,12 @@ an instantaneous error times the eligibility trace filtered by the readout kerne
 ``\bar e``), everything advanced forward in time from the trace at step ``n`` and ``d[:, n]``.
 Without recurrence (``V = None``) and with ``B = W_o^T`` the dropped term is zero and the rule
 is exact.
+
+Given the input ``x`` instead of a trace, and ``d_readout`` as a per-step callable
+``(n, readout_n)`` as for :func:`refsnn.rtrl`, :func:`eprop` runs the network itself, one step
+at a time (the kernels of RTRL's online form): memory ``O(B N (n_in + N))``, independent of
+``T``. The trace form reads the same values from the recording and gives the same numbers, bit
+for bit (tests).
 
 Read next: refsnn/grad/feedback.py, feedback alignment, DFA and local errors: BPTT's temporal
 credit with a random spatial path.
@@ -219,7 +227,14 @@ def factorised_gradient(net, trace, d_readout, signal):
 
 
 def eprop_exact(net, trace, d_readout) -> Grads:
-    """``sum_n L_i[n] e_ij[n]`` with the full learning signal: equals :func:`refsnn.bptt`."""
+    """``sum_n L_i[n] e_ij[n]`` with the full learning signal: equals :func:`refsnn.bptt`.
+
+    Not online: ``L_i[n]`` is the effect of the spike ``S_i[n]`` on the loss of every *later*
+    step, known only at the end of the sequence, so it is computed by a backward pass over the
+    recorded trace (:func:`learning_signal`, ``(B, T, N)``): memory ``O(B N T)`` like BPTT. Only
+    the eligibility traces run forwards. :func:`eprop` drops the part of ``L`` that looks into
+    the future through ``V`` and turns the rest into an online rule.
+    """
     return factorised_gradient(net, trace, d_readout, learning_signal(net, trace, d_readout))
 
 
