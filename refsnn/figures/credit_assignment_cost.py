@@ -124,7 +124,7 @@ def make(out_dir, quick=False):
         axes[2].set_title(f"(c) time vs N  (T = {cfg['T_fixed']})", loc="left")
         skipped = ", ".join(LABELS.get(m, m) for m in result["skipped"])
         note = ("one recurrent hidden layer, batch 1; dashed: backward group (BPTT, exact "
-                "e-prop: forward pass recording the trace included); solid: online (RTRL, "
+                "e-prop: forward pass recording the trace included);\nsolid: online (RTRL, "
                 "SuperSpike, e-prop: network advanced step by step, nothing of length T stored)"
                 + (f"; not available: {skipped}" if skipped else ""))
         fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7, color="0.35")
