@@ -21,7 +21,9 @@ What must be visible:
   large ``N`` where the ``N^2`` gradient of ``V`` dominates, reference ``O(N^2)``), RTRL slope ~3
   (``O(N^3)``);
 * (c) time per gradient vs ``N``: RTRL towards ``O(N^4 T)``, BPTT ``O(N^2 T)``;
-* legends with the fitted log-log slopes; reference lines (dashed/dotted, grey) anchored to the
+* legends with the fitted log-log slopes (in ``N`` also over the last :data:`TAIL` points,
+  where the fixed overheads no longer dominate: BPTT's time towards 2, RTRL's towards 4);
+  reference lines (dashed/dotted, grey) anchored to the
   last measured point of the curve they accompany.
 
 Read next: refsnn/figures/datasets.py, the tasks of refsnn.datasets.
@@ -34,10 +36,12 @@ from matplotlib import ticker
 from . import style
 
 NAME = "credit_assignment_cost"
+#: the N sweeps' legends also give the slope fitted on the last TAIL points (large N)
+TAIL = 3
 COLOURS = {"bptt": "#1f77b4", "rtrl": "#d62728", "superspike": "#2ca02c", "eprop": "#9467bd",
            "eprop_exact": "#8c564b"}
 LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike",
-          "eprop": "e-prop", "eprop_exact": "e-prop, exact L (backward)"}
+          "eprop": "e-prop", "eprop_exact": "exact e-prop (backward)"}
 
 
 def costs_module():
@@ -68,9 +72,12 @@ def _panel(ax, sweep, quantity, result, refs, fit_slope, scale, unit):
     for method, d in result[sweep].items():
         y = d[quantity] * scale
         s = fit_slope(d["x"], d[quantity])
+        label = f"{LABELS.get(method, method)} (slope {s:.2f}"
+        if sweep == "N" and len(d["x"]) > TAIL:  # where the fixed overheads no longer dominate
+            label += f"; N≥{d['x'][-TAIL]}: " \
+                     f"{fit_slope(d['x'][-TAIL:], d[quantity][-TAIL:]):.2f}"
         ax.loglog(d["x"], y, "o--" if method in backward else "o-", c=COLOURS.get(method, "k"),
-                  ms=3.5, lw=1.2,
-                  label=f"{LABELS.get(method, method)} (slope {s:.2f})", zorder=3)
+                  ms=3.5, lw=1.2, label=label + ")", zorder=3)
     for method, power, label, ls in refs:
         if method not in result[sweep]:
             continue
@@ -85,7 +92,7 @@ def _panel(ax, sweep, quantity, result, refs, fit_slope, scale, unit):
     ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.legend(loc="best", fontsize=6.5, handlelength=2.2)
+    ax.legend(loc="best", fontsize=6 if sweep == "N" else 6.5, handlelength=2.2)
 
 
 def make(out_dir, quick=False):
@@ -107,7 +114,7 @@ def make(out_dir, quick=False):
     result = data(quick)
     cfg = result["config"]
     with style.house_style():
-        fig = style.new_figure(10.5, 3.6)
+        fig = style.new_figure(12.5, 3.8)
         axes = fig.subplots(1, 3)
         _panel(axes[0], "T", "memory", result,
                [("bptt", 1, "O(NT)", "--"), ("rtrl", 0, "O(N³), no T", ":")],
