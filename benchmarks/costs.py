@@ -10,11 +10,22 @@ gradient, as ``N`` grows at fixed ``T`` and as ``T`` grows at fixed ``N``:
 * ``rtrl``: exact forward-mode :func:`refsnn.rtrl` in its online form (the input ``x`` and a
   per-step loss gradient ``d_readout(n, readout_n)``: nothing of length ``T`` is stored);
 * ``superspike``, ``eprop``: the approximate forward rules, when ``refsnn.grad.superspike`` /
-  ``refsnn.grad.eprop`` exist (skipped with a message otherwise). SuperSpike is defined for
+  ``refsnn.grad.eprop`` exist (skipped with a message otherwise), in their online forms: the
+  input ``x`` goes in, the network advances inside the measured call one step at a time, the
+  loss gradient arrives per step (e-prop: ``d_readout(n, readout_n)`` as for RTRL), and
+  nothing is recorded beforehand. SuperSpike is defined for
   feed-forward networks whose last spiking layer is the output: it is measured on the same
   ``W`` without ``V``, the ``N`` hidden neurons being its output (van Rossum loss to an empty
   target), so its memory is its ``O(N n_in)`` eligibility traces, not comparable entry by
-  entry with RTRL's ``O(N^3)``.
+  entry with RTRL's ``O(N^3)``;
+* ``eprop_exact``: e-prop with the exact learning signal
+  (:func:`refsnn.grad.eprop.eprop_exact`, equal to BPTT). Its learning signal ``L_i[n]`` holds
+  the effect of ``S_i[n]`` on the *future* loss, so it needs a backward pass over the recorded
+  trace: it is measured like BPTT (forward with trace, then the rule) and belongs to the
+  :data:`BACKWARD` group, not the :data:`ONLINE` one.
+
+Memory is the smaller peak of two calls after a warm-up call (one-time allocations of the
+first calls, such as Numba's dispatch caches, are not a cost of the method).
 
 The loss is the same for every method, ``L = 1/2 sum_{b,n,k} (U_o[n] - y*[n])^2`` with a fixed
 target ``y*[n] = 0.5 sin(2 pi n / 50)``, so BPTT and RTRL return the same gradient (checked).
@@ -41,8 +52,12 @@ import numpy as np
 
 from refsnn import LIFParams, Network, bptt, rtrl
 
-#: the methods measured, in this order (the last two only if their module exists)
-METHODS = ("bptt", "rtrl", "superspike", "eprop")
+#: the methods measured, in this order (the last three only if their module exists)
+METHODS = ("bptt", "rtrl", "superspike", "eprop", "eprop_exact")
+#: methods that run online: nothing of length ``T`` is stored (memory independent of ``T``)
+ONLINE = ("rtrl", "superspike", "eprop")
+#: methods that need the recorded trace and a backward pass (memory ``O(NT)``)
+BACKWARD = ("bptt", "eprop_exact")
 
 #: full-run sizes (the whole ``python -m benchmarks.costs`` takes about a minute)
 FULL = dict(N_bptt=(16, 32, 64, 128, 256, 512, 1024, 2048), N_rtrl=(8, 16, 32, 48, 64, 96),
@@ -63,6 +78,14 @@ EXPECTED = {
     ("N", "time", "rtrl"): (4, "O(N^4 T)"),
     ("T", "memory", "superspike"): (0, "O(N n_in), no T"),
     ("T", "time", "superspike"): (1, "O(N n_in T)"),
+    ("N", "memory", "superspike"): (1, "O(N n_in)"),
+    ("N", "time", "superspike"): (1, "O(N n_in T)"),
+    ("T", "memory", "eprop"): (0, "O(N (n_in + N)), no T"),
+    ("T", "time", "eprop"): (1, "O(N^2 T)"),
+    ("N", "memory", "eprop"): (2, "O(N (n_in + N))"),
+    ("N", "time", "eprop"): (2, "O(N^2 T)"),
+    ("T", "memory", "eprop_exact"): (1, "O(NT) (+ N^2 traces)"),
+    ("T", "time", "eprop_exact"): (1, "O(N^2 T)"),
 }
 
 
@@ -109,34 +132,40 @@ def _prepare_superspike(fn):
     return prepare
 
 
-def _prepare_generic(fn):
-    """An unknown rule: called like :func:`refsnn.rtrl` (online, per-step loss gradient),
-    else like :func:`refsnn.bptt` (trace and ``d_readout``)."""
+def _prepare_eprop(fn):
+    """Online e-prop: the input ``x`` and the per-step loss gradient, as :func:`grad_rtrl`."""
     def prepare(net, x):
-        def online():
-            return fn(net, x, lambda n, r: r - target(n))
-
-        def with_trace():
-            tr = net.simulate(x)
-            return fn(net, tr, tr.readout - target(np.arange(x.shape[1]))[None, :, None])
-        try:
-            online()
-            return online
-        except Exception:  # noqa: BLE001 -- try the other calling convention
-            return with_trace
+        return lambda: fn(net, x, lambda n, r: r - target(n))
     return prepare
 
 
+def _prepare_eprop_exact(fn):
+    """e-prop with the exact learning signal: needs the trace (its backward pass reads it)."""
+    def prepare(net, x):
+        def call():
+            tr = net.simulate(x)
+            return fn(net, tr, tr.readout - target(np.arange(x.shape[1]))[None, :, None])
+        return call
+    return prepare
+
+
+#: method -> (module of refsnn.grad, function, how to call it)
+_OPTIONAL = {"superspike": ("superspike", "superspike", _prepare_superspike),
+             "eprop": ("eprop", "eprop", _prepare_eprop),
+             "eprop_exact": ("eprop", "eprop_exact", _prepare_eprop_exact)}
+
+
 def _optional(name):
-    """``(prepare, None)`` for the rule of ``refsnn.grad.NAME``, or ``(None, reason)``."""
+    """``(prepare, None)`` for the rule ``name`` of :data:`_OPTIONAL`, or ``(None, reason)``."""
+    module, func, prep = _OPTIONAL[name]
     try:
-        mod = importlib.import_module(f"refsnn.grad.{name}")
+        mod = importlib.import_module(f"refsnn.grad.{module}")
     except ImportError as exc:
-        return None, f"refsnn.grad.{name} not available ({exc})"
-    fn = getattr(mod, name, None)
+        return None, f"refsnn.grad.{module} not available ({exc})"
+    fn = getattr(mod, func, None)
     if not callable(fn):
-        return None, f"refsnn.grad.{name} defines no function {name}(...)"
-    return (_prepare_superspike(fn) if name == "superspike" else _prepare_generic(fn)), None
+        return None, f"refsnn.grad.{module} defines no function {func}(...)"
+    return prep(fn), None
 
 
 def gradient_functions(methods=None):
@@ -241,7 +270,7 @@ def measure(N_bptt=FULL["N_bptt"], N_rtrl=FULL["N_rtrl"], T_values=FULL["T_value
         net, x = make_problem(N, T, batch, n_in, n_out, seed=seed)
         call = prepare(net, x)
         call()  # warm-up: compilation / cache load, first-call allocations
-        mem = peak_memory(call)
+        mem = min(peak_memory(call) for _ in range(2))
         sec = wall_time(call, repeats)
         if verbose:
             print(f"  {method:<11} N={N:<5} T={T:<5} memory {mem / 1e6:9.3f} MB  "

@@ -121,8 +121,11 @@ def as_real_array(x, name):
     return x
 
 
-def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64):
+def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64, block=None):
     """``x`` as a C-contiguous, finite array of ``dtype`` (a copy only where needed).
+
+    ``block``: check finiteness that many entries at a time (temporaries of bounded size, for
+    the online rules); default all at once.
 
     ``shape``: required shape, a tuple whose ``None`` entries accept any size >= 1; or
     ``ndim``: only the number of dimensions is fixed. ValueError names ``name`` and the shape.
@@ -138,7 +141,9 @@ def as_finite_array(x, name, shape=None, ndim=None, dtype=np.float64):
     elif ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{name} must be a {ndim}-D array, got shape {arr.shape}")
     arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.all(np.isfinite(arr)):
+    flat = arr.reshape(-1)
+    step = max(flat.size if block is None else int(block), 1)
+    if not all(np.all(np.isfinite(flat[k:k + step])) for k in range(0, flat.size, step)):
         raise ValueError(f"{name} contains NaN or inf")
     return arr
 
@@ -159,13 +164,21 @@ def as_input(x, n_in, name="x", dtype=np.float64):
     return np.ascontiguousarray(x, dtype=dtype)
 
 
-def check_input_values(values, name="x", binary=True):
+def check_input_values(values, name="x", binary=True, block=None):
     """Raise ValueError unless every entry of ``values`` is finite, and 0 or 1 if ``binary``.
 
     ``values``: an input array, or the values of its event list (its nonzero entries).
+    ``block``: check that many entries at a time (of the flattened array), so that the
+    temporaries of the check do not grow with the input (the online rules, whose memory must
+    not grow with ``T``); default all at once.
     """
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"{name} contains NaN or inf (as {values.dtype.name})")
-    if check_bool("binary_input", binary) and not np.all((values == 1.0) | (values == 0.0)):
-        raise ValueError(f"{name} must be binary spikes (0 or 1); pass binary_input=False for "
-                         "analog input")
+    binary = check_bool("binary_input", binary)
+    flat = np.ravel(values)
+    step = flat.size if block is None else int(block)
+    for k in range(0, flat.size, max(step, 1)):
+        v = flat[k:k + step]
+        if not np.all(np.isfinite(v)):
+            raise ValueError(f"{name} contains NaN or inf (as {values.dtype.name})")
+        if binary and not np.all((v == 1.0) | (v == 0.0)):
+            raise ValueError(f"{name} must be binary spikes (0 or 1); pass binary_input=False "
+                             "for analog input")

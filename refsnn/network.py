@@ -27,7 +27,12 @@ from .threads import simulate_work, sized_by
 from .trace import Trace
 
 
-def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False):
+#: entries checked at a time by ``validate_input(..., online=True)``
+ONLINE_CHECK_BLOCK = 1024
+
+
+def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_events=False,
+                   online=False):
     """Return ``x`` as C-contiguous ``(B, T, n_in)`` of ``dtype``; raise a clear error otherwise.
 
     A sparse ``x`` (at most ``events.DENSE_ABOVE`` nonzero) is checked on its event list
@@ -35,9 +40,14 @@ def validate_input(x, n_in, name="x", binary=True, dtype=np.float64, return_even
     binary exactly when every event is 1. With ``return_events`` the result is ``(x, events)``,
     ``events`` being None for a dense ``x``. ``x`` is not copied when it is already a
     C-contiguous array of ``dtype`` (:meth:`Network.simulate` copies what its trace keeps).
+    ``online=True`` (the online rules): no event list, the values are checked
+    ``ONLINE_CHECK_BLOCK`` entries at a time, so the check's memory does not grow with ``T``.
     """
     binary = check_bool("binary_input", binary)
     x = as_input(x, n_in, name, dtype)
+    if online:
+        check_input_values(x, name, binary, block=ONLINE_CHECK_BLOCK)
+        return (x, None) if return_events else x
     counts = ev.count(x)
     events, values = None, x
     if counts.sum() <= ev.DENSE_ABOVE * x.size:

@@ -45,3 +45,18 @@ def test_missing_optional_methods_are_skipped_with_a_message():
     assert set(fns) | set(skipped) == set(costs.METHODS)
     for why in skipped.values():
         assert "refsnn.grad." in why
+
+
+def test_online_rules_memory_does_not_grow_with_T_but_exact_eprop_does():
+    """e-prop and SuperSpike are measured in their online forms (input in, loss gradient per
+    step, nothing recorded beforehand); exact e-prop needs the trace for its backward pass."""
+    res = costs.measure(N_bptt=(8, 16), N_rtrl=(4, 8), T_values=(20, 400), N_fixed=8,
+                        T_fixed=20, methods=("superspike", "eprop", "eprop_exact"), repeats=1)
+    assert not res["skipped"], res["skipped"]
+    for m in ("superspike", "eprop"):
+        mem = res["T"][m]["memory"]
+        assert mem[1] <= 1.02 * mem[0] + 4096, (m, mem)
+    mem = res["T"]["eprop_exact"]["memory"]
+    assert mem[1] > 5 * mem[0], mem
+    assert set(costs.ONLINE) | set(costs.BACKWARD) == set(costs.METHODS)
+    assert "eprop_exact" in costs.BACKWARD and not set(costs.ONLINE) & set(costs.BACKWARD)

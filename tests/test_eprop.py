@@ -10,10 +10,15 @@
 2. Truncated e-prop (online): equals its offline form sum_n L^B[n] e[n] (to 1e-10); without
    recurrence and with B = W_o^T it is exact; with recurrence its cosine with the exact gradient
    is reported over random networks.
+3. The online form eprop(net, x, d_readout) -- the network advanced here step by step, a
+   per-step callable loss gradient -- equals the trace form bit for bit (every seed, reset,
+   detach_reset, hard and soft spikes, with and without V), and its peak memory does not
+   grow with T.
 """
 import numpy as np
 import pytest
 
+from benchmarks.costs import peak_memory
 from refsnn import LIFParams, Network, bptt, gradcheck, losses
 from refsnn.grad.eprop import (_learning_signal, direct_signal, eprop, eprop_exact,
                                factorised_gradient, learning_signal)
@@ -128,7 +133,15 @@ def test_learning_signal_shape_and_bad_input():
     with pytest.raises(ValueError, match="feedback"):
         eprop(net, tr, d, feedback=np.zeros((3, 12)))
     with pytest.raises(TypeError, match="trace"):
-        eprop(net, tr.x, d)
+        eprop(net, "x", d)
+    with pytest.raises(ValueError, match="binary"):
+        eprop(net, 0.5 * tr.x, d)
+    with pytest.raises(ValueError, match="spike"):
+        eprop(net, tr, d, spike="soft")
+    with pytest.raises(ValueError, match="d_readout"):
+        eprop(net, tr.x, lambda n, r: np.zeros((1, 1)))
+    with pytest.raises(ValueError, match="d_readout"):
+        eprop(net, tr.x, d[:, :-1])
     with pytest.raises(TypeError, match="net"):
         eprop_exact(None, tr, d)
     with pytest.raises(ValueError, match="signal"):
@@ -136,3 +149,59 @@ def test_learning_signal_shape_and_bad_input():
     deep = Network.init([8, 5, 5, 3], net.params, rng=0)
     with pytest.raises(ValueError, match="one"):
         eprop(deep, deep.simulate(tr.x), d)
+
+
+def _same(a, b):
+    for (name, u), (_, v) in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(u, v, err_msg=name)
+
+
+@pytest.mark.parametrize("spike", ["hard", "soft"])
+@pytest.mark.parametrize("detach", [False, True])
+@pytest.mark.parametrize("reset", RESETS)
+def test_online_form_equals_the_trace_form_bit_for_bit(reset, detach, spike):
+    """The same arithmetic on the same values: the online forward (refsnn.rtrl's kernels)
+    reproduces net.simulate exactly, so the two forms agree to the last bit."""
+    for seed in SEEDS:
+        net, x, loss, target, spike, info = random_problem(seed, spike=spike, reset=reset,
+                                                           detach_reset=detach, max_layers=1)
+        tr = net.simulate(x, spike=spike)
+        _, d = loss(tr.readout, target)
+        ref = eprop(net, tr, d)
+        assert any(np.any(a != 0) for a in (ref.W[0], ref.W[1])), f"vacuous {info}"
+        _same(eprop(net, x, d, spike=spike), ref)
+        B_rand = np.random.default_rng(seed).normal(size=(net.sizes[1], net.sizes[2]))
+        _same(eprop(net, x, d, feedback=B_rand, spike=spike), eprop(net, tr, d, feedback=B_rand))
+
+
+def test_online_form_reads_a_per_step_loss_gradient():
+    for rec in (True, False):
+        net, tr, d = _recurrent(3)
+        if not rec:
+            net = Network([w.copy() for w in net.W], [None], net.params, net.surrogate)
+            tr = net.simulate(tr.x)
+        target = np.random.default_rng(1).normal(size=tr.readout.shape)
+        _, d = losses.mse(tr.readout, target)
+        calls = []
+
+        def d_fn(n, readout_n):
+            calls.append(n)
+            np.testing.assert_array_equal(readout_n, tr.readout[:, n])
+            return 2.0 * (readout_n - target[:, n]) / target.size
+
+        ref = eprop(net, tr, d)
+        _same(eprop(net, tr.x, d_fn), ref)
+        assert calls == list(range(tr.x.shape[1]))
+        _same(eprop(net, tr, d_fn), ref)  # the trace form takes the callable too
+
+
+def test_online_memory_does_not_grow_with_T():
+    net = Network.init([6, 10, 3], LIFParams(alpha=0.8, beta=0.9), recurrent=True, rng=1)
+    peaks = {}
+    for T in (20, 800):
+        x = (np.random.default_rng(T).random((2, T, 6)) < 0.2).astype(float)
+        fn = lambda: eprop(net, x, lambda n, r: r - 0.5)  # noqa: E731
+        fn()
+        peaks[T] = peak_memory(fn)
+    # eligibility traces 2 x 3 x B N (n_in + N) floats (~10 kB); stored over time: 40 x more
+    assert peaks[800] <= 1.05 * peaks[20] + 4096, peaks

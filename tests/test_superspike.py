@@ -235,3 +235,26 @@ def test_bad_input_raises():
         van_rossum(bad, St, 0.8, 0.9)
     with pytest.raises(ValueError, match="S_out"):
         van_rossum(St[0], St[0], 0.8, 0.9)
+    long_x = np.zeros((1, 2000, 20))  # the online checks run in blocks: the last one counts
+    long_t = np.zeros((1, 2000, 4))
+    long_t[0, -1, -1] = np.inf
+    with pytest.raises(ValueError, match="S_target"):
+        superspike(net, long_x, long_t)
+    long_x[0, -1, -1] = 0.5
+    with pytest.raises(ValueError, match="binary"):
+        superspike(net, long_x, np.zeros((1, 2000, 4)))
+
+
+def test_memory_does_not_grow_with_T():
+    """Nothing of length T is stored, not even by the input checks (the online rule)."""
+    from benchmarks.costs import peak_memory
+    net, _, _ = _single_layer("subtract", False, N=6, n_in=10)
+    peaks = {}
+    for T in (50, 1600):
+        x = (np.random.default_rng(T).random((2, T, 10)) < 0.1).astype(float)
+        St = np.zeros((2, T, 6))
+        fn = lambda: superspike(net, x, St)  # noqa: E731
+        fn()
+        peaks[T] = min(peak_memory(fn) for _ in range(2))
+    # traces 4 x B N n_in floats (~4 kB) and the state; a stored trace would be 32 x more
+    assert peaks[1600] <= 1.05 * peaks[50] + 4096, peaks

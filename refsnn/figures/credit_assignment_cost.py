@@ -1,22 +1,29 @@
-r"""Cost of temporal credit assignment, measured: BPTT ("backward") vs exact RTRL ("forward").
+r"""Cost of temporal credit assignment, measured: BPTT ("backward") vs the forward rules.
 
 Not a figure of the tutorial (Fig. 2 shows the unrolled graph; this plots what the text beside
 arXiv Eq. 12 says about it): BPTT must store the whole trace, memory ``O(NT)``, whereas the
 forward method (Eq. 12, :func:`refsnn.rtrl`) keeps the sensitivities of every neuron to every
-weight, memory ``O(N^3)`` independent of ``T``, at ``O(N^4)`` time per step. The data come from
+weight, memory ``O(N^3)`` independent of ``T``, at ``O(N^4)`` time per step, and SuperSpike and
+e-prop, run online (the network advanced step by step inside the measured call), keep only
+each neuron's own eligibility traces, ``O(N n_in)`` resp. ``O(N (n_in + N))``, also
+independent of ``T``. e-prop with the exact learning signal
+(:func:`refsnn.grad.eprop.eprop_exact`) needs a backward pass over the trace for that signal:
+it is drawn with the backward group (dashed), not the online one (solid). The data come from
 :func:`benchmarks.costs.measure`, the measurement code beside the package (one recurrent
 hidden layer of ``N`` LIF neurons, batch 1; peak memory by :mod:`tracemalloc` during one
 gradient, time per gradient).
 
 What must be visible:
 
-* (a) peak memory vs ``T`` (log-log) at fixed ``N``: BPTT grows linearly (slope ~1, reference
-  line ``O(NT)``), RTRL is flat (slope ~0);
+* (a) peak memory vs ``T`` (log-log) at fixed ``N``: BPTT (and exact e-prop) grow linearly
+  (slope ~1, reference line ``O(NT)``), RTRL, SuperSpike and e-prop are flat (slope ~0);
 * (b) peak memory vs ``N`` at fixed ``T``: BPTT slope ~1 (``O(NT)``, bending towards 2 at
   large ``N`` where the ``N^2`` gradient of ``V`` dominates, reference ``O(N^2)``), RTRL slope ~3
   (``O(N^3)``);
 * (c) time per gradient vs ``N``: RTRL towards ``O(N^4 T)``, BPTT ``O(N^2 T)``;
-* legends with the fitted log-log slopes; reference lines (dashed/dotted, grey) anchored to the
+* legends with the fitted log-log slopes (in ``N`` also over the last :data:`TAIL` points,
+  where the fixed overheads no longer dominate: BPTT's time towards 2, RTRL's towards 4);
+  reference lines (dashed/dotted, grey) anchored to the
   last measured point of the curve they accompany.
 
 Read next: refsnn/figures/datasets.py, the tasks of refsnn.datasets.
@@ -29,8 +36,12 @@ from matplotlib import ticker
 from . import style
 
 NAME = "credit_assignment_cost"
-COLOURS = {"bptt": "#1f77b4", "rtrl": "#d62728", "superspike": "#2ca02c", "eprop": "#9467bd"}
-LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike", "eprop": "e-prop"}
+#: the N sweeps' legends also give the slope fitted on the last TAIL points (large N)
+TAIL = 3
+COLOURS = {"bptt": "#1f77b4", "rtrl": "#d62728", "superspike": "#2ca02c", "eprop": "#9467bd",
+           "eprop_exact": "#8c564b"}
+LABELS = {"bptt": "BPTT", "rtrl": "RTRL (exact)", "superspike": "SuperSpike",
+          "eprop": "e-prop", "eprop_exact": "exact e-prop (backward)"}
 
 
 def costs_module():
@@ -57,11 +68,16 @@ def _reference(ax, x, y_anchor, x_anchor, power, label, ls):
 
 
 def _panel(ax, sweep, quantity, result, refs, fit_slope, scale, unit):
+    backward = costs_module().BACKWARD
     for method, d in result[sweep].items():
         y = d[quantity] * scale
         s = fit_slope(d["x"], d[quantity])
-        ax.loglog(d["x"], y, "o-", c=COLOURS.get(method, "k"), ms=3.5, lw=1.2,
-                  label=f"{LABELS.get(method, method)} (slope {s:.2f})", zorder=3)
+        label = f"{LABELS.get(method, method)} (slope {s:.2f}"
+        if sweep == "N" and len(d["x"]) > TAIL:  # where the fixed overheads no longer dominate
+            label += f"; N≥{d['x'][-TAIL]}: " \
+                     f"{fit_slope(d['x'][-TAIL:], d[quantity][-TAIL:]):.2f}"
+        ax.loglog(d["x"], y, "o--" if method in backward else "o-", c=COLOURS.get(method, "k"),
+                  ms=3.5, lw=1.2, label=label + ")", zorder=3)
     for method, power, label, ls in refs:
         if method not in result[sweep]:
             continue
@@ -76,7 +92,7 @@ def _panel(ax, sweep, quantity, result, refs, fit_slope, scale, unit):
     ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.legend(loc="best", fontsize=6.5, handlelength=2.2)
+    ax.legend(loc="best", fontsize=6 if sweep == "N" else 6.5, handlelength=2.2)
 
 
 def make(out_dir, quick=False):
@@ -98,7 +114,7 @@ def make(out_dir, quick=False):
     result = data(quick)
     cfg = result["config"]
     with style.house_style():
-        fig = style.new_figure(10.5, 3.6)
+        fig = style.new_figure(12.5, 3.8)
         axes = fig.subplots(1, 3)
         _panel(axes[0], "T", "memory", result,
                [("bptt", 1, "O(NT)", "--"), ("rtrl", 0, "O(N³), no T", ":")],
@@ -114,8 +130,9 @@ def make(out_dir, quick=False):
                fit_slope, 1e3, "time per gradient (ms)")
         axes[2].set_title(f"(c) time vs N  (T = {cfg['T_fixed']})", loc="left")
         skipped = ", ".join(LABELS.get(m, m) for m in result["skipped"])
-        note = ("one recurrent hidden layer, batch 1; BPTT includes the forward pass that "
-                "records the trace; RTRL runs online (nothing of length T stored)"
+        note = ("one recurrent hidden layer, batch 1; dashed: backward group (BPTT, exact "
+                "e-prop: forward pass recording the trace included);\nsolid: online (RTRL, "
+                "SuperSpike, e-prop: network advanced step by step, nothing of length T stored)"
                 + (f"; not available: {skipped}" if skipped else ""))
         fig.text(0.5, -0.02, note, ha="center", va="top", fontsize=7, color="0.35")
         fig.tight_layout()

@@ -59,6 +59,8 @@ exact and online in both rules below.
 :func:`eprop_exact` computes ``L`` by a backward pass of its own (independent of
 :func:`refsnn.bptt`'s code) and accumulates ``sum_n L_i[n] e_ij[n]`` forwards: it equals
 :func:`refsnn.bptt` to rounding (tests, all resets, ``detach_reset``, hard and soft spikes).
+It is **not** an online rule: ``L`` needs the future, hence the recorded trace and a backward
+pass (memory ``O(B N T)``, measured in ``benchmarks/costs.py`` with BPTT's group).
 
 Truncated e-prop (online)
 -------------------------
@@ -78,6 +80,12 @@ an instantaneous error times the eligibility trace filtered by the readout kerne
 Without recurrence (``V = None``) and with ``B = W_o^T`` the dropped term is zero and the rule
 is exact.
 
+Given the input ``x`` instead of a trace, and ``d_readout`` as a per-step callable
+``(n, readout_n)`` as for :func:`refsnn.rtrl`, :func:`eprop` runs the network itself, one step
+at a time (the kernels of RTRL's online form): memory ``O(B N (n_in + N))``, independent of
+``T``. The trace form reads the same values from the recording and gives the same numbers, bit
+for bit (tests).
+
 Read next: refsnn/grad/feedback.py, feedback alignment, DFA and local errors: BPTT's temporal
 credit with a random spatial path.
 """
@@ -86,19 +94,26 @@ from __future__ import annotations
 import numpy as np
 
 from .. import lif
-from ..network import Network
+from ..network import Network, validate_input
 from ..trace import Grads, Trace, check_readout_grad, check_trace
+from .forward import ReadoutGrad, forward_step, spike_step
+
+_EMPTY2 = np.zeros((0, 0))
 
 
-def _check(net, trace, d_readout):
+def _check_net(net):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     net.require_float64("e-prop")
-    if not isinstance(trace, Trace):
-        raise TypeError(f"trace must be a Trace (net.simulate(x)), got {type(trace).__name__}")
     if net.n_hidden_layers != 1:
         raise ValueError(f"e-prop is implemented for one (recurrent) spiking layer; the network "
                          f"has {net.n_hidden_layers}")
+
+
+def _check(net, trace, d_readout):
+    _check_net(net)
+    if not isinstance(trace, Trace):
+        raise TypeError(f"trace must be a Trace (net.simulate(x)), got {type(trace).__name__}")
     check_trace(net, trace)
     return check_readout_grad(d_readout, trace)
 
@@ -212,7 +227,14 @@ def factorised_gradient(net, trace, d_readout, signal):
 
 
 def eprop_exact(net, trace, d_readout) -> Grads:
-    """``sum_n L_i[n] e_ij[n]`` with the full learning signal: equals :func:`refsnn.bptt`."""
+    """``sum_n L_i[n] e_ij[n]`` with the full learning signal: equals :func:`refsnn.bptt`.
+
+    Not online: ``L_i[n]`` is the effect of the spike ``S_i[n]`` on the loss of every *later*
+    step, known only at the end of the sequence, so it is computed by a backward pass over the
+    recorded trace (:func:`learning_signal`, ``(B, T, N)``): memory ``O(B N T)`` like BPTT. Only
+    the eligibility traces run forwards. :func:`eprop` drops the part of ``L`` that looks into
+    the future through ``V`` and turns the rest into an online rule.
+    """
     return factorised_gradient(net, trace, d_readout, learning_signal(net, trace, d_readout))
 
 
@@ -246,31 +268,86 @@ def _feedback(net, feedback):
     return Bm
 
 
-def eprop(net, trace, d_readout, feedback=None) -> Grads:
+def _trace_steps(net, trace, dro):
+    """Per step ``n``: ``(x[n], U[n], I[n], S[n], d[n])`` of the spiking layer, read from a
+    recorded trace (each ``(B, .)``)."""
+    U, I, S, x = trace.U[0], trace.I[0], trace.S[0], trace.x
+    for n in range(x.shape[1]):
+        d, dn = dro.at(n, trace.readout[:, n])
+        yield x[:, n], U[:, n], I[:, n], S[:, n], d[:, dn]
+
+
+def _online_steps(net, x, dro, spike):
+    """The same per-step values from the network advanced here, one step at a time, with the
+    kernels of :func:`refsnn.rtrl`'s online form (:func:`refsnn.grad.forward.forward_step`):
+    the running state ``(B, 1, N)`` is overwritten, nothing of length ``T`` is kept. Step
+    ``n + 1`` is computed when the consumer asks for it, after it has read step ``n``."""
+    p, sg = net.params, net.surrogate
+    B, T, _ = x.shape
+    hidden, readout = lif.neuron(p, sg, spike), lif.neuron(p, sg, "none")
+    (I, U, S), (I_o, U_o, S_o) = ([np.zeros((B, 1, k)) for _ in range(3)]
+                                  for k in net.sizes[1:])
+    V = net.V[0]
+    for n in range(T):
+        spike_step(U, hidden, S)  # S[n] from U[n]
+        d, dn = dro.at(n, U_o[:, 0])
+        yield x[:, n], U[:, 0], I[:, 0], S[:, 0], d[:, dn]
+        if n + 1 < T:  # the layer, then the readout (which reads S[n]), to n + 1
+            forward_step(x, n, net.W[0], _EMPTY2 if V is None else V, V is not None, hidden,
+                         I, U, S)
+            forward_step(S[:, 0][:, None], 0, net.W[1], _EMPTY2, False, readout, I_o, U_o, S_o)
+
+
+def eprop(net, trace, d_readout, feedback=None, *, spike=None, binary_input=True) -> Grads:
     r"""Truncated, online e-prop (module docstring): ``sum_m (B d[m])_i (eps * e_ij)[m]``.
 
     Parameters
     ----------
     net : Network
         ``sizes = [n_in, N, n_out]``, ``V[0]`` optional.
-    trace : Trace
-        ``net.simulate(x, spike=...)``; read at step ``n`` only.
-    d_readout : array (B, T, n_out)
-        ``dL/dU_o``, read at step ``n`` only.
+    trace : Trace or array (B, T, n_in)
+        ``net.simulate(x, spike=...)``, read at step ``n`` only; or the input ``x`` itself: the
+        network then runs here, one step at a time alongside the eligibility traces, and
+        nothing of length ``T`` is stored (online e-prop; memory ``O(B N (n_in + N))``).
+    d_readout : array (B, T, n_out), or callable ``(n, readout_n) -> array (B, n_out)``
+        ``dL/dU_o``, read at step ``n`` only; a callable is called once per step with the
+        readout ``U_o[n]`` (a copy), as in :func:`refsnn.rtrl`.
     feedback : array (N, n_out), optional
         ``B``; default ``W_o^T`` (symmetric e-prop). A fixed random matrix gives random e-prop.
+    spike : {"hard", "soft"}, optional
+        Only with an input ``x`` (default ``"hard"``); a trace carries its own.
+    binary_input : bool
+        With an input ``x``: require it to be 0/1.
 
     Returns
     -------
     Grads
-        ``W[0]``, ``V[0]``: the e-prop approximation; ``W[1]`` (readout): exact.
+        ``W[0]``, ``V[0]``: the e-prop approximation; ``W[1]`` (readout): exact. The trace and
+        the online form give the same numbers (the same arithmetic on the same values).
     """
-    d = _check(net, trace, d_readout)
+    _check_net(net)
+    if isinstance(trace, Trace):
+        check_trace(net, trace)
+        if spike is not None and spike != trace.spike:
+            raise ValueError(f"spike={spike!r} contradicts the trace, recorded with "
+                             f"spike={trace.spike!r}")
+        spike, x, tr = trace.spike, trace.x, trace
+        steps = lambda dro: _trace_steps(net, trace, dro)  # noqa: E731
+    else:
+        net.check_weights()
+        spike = "hard" if spike is None else spike
+        if spike not in ("hard", "soft"):
+            raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
+        x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input,
+                           online=True)
+        tr = None
+        steps = lambda dro: _online_steps(net, x, dro, spike)  # noqa: E731
     Bm = _feedback(net, feedback)
+    B, T, _ = x.shape
+    N, K = net.sizes[1], net.sizes[2]
+    dro = ReadoutGrad(d_readout, (B, T, K), tr)
     p, sg = net.params, net.surrogate
-    U, S, x = trace.U[0], trace.S[0], trace.x
-    partials = _partials(net, trace)
-    B, T, N = U.shape
+    nrn = lif.neuron(p, sg, spike)
     has_V = net.V[0] is not None
     eW = _Local(B, N, x.shape[2])
     eV = _Local(B, N, N) if has_V else None
@@ -280,21 +357,21 @@ def eprop(net, trace, d_readout, feedback=None) -> Grads:
     gW, gV = np.zeros_like(net.W[0]), (np.zeros_like(net.V[0]) if has_V else None)
     gWo = np.zeros_like(net.W[1])
     ro = [np.zeros((B, N)), np.zeros((B, N))]
-    for n in range(T):
-        sp = sg.derivative(U[:, n] - p.threshold)
-        err = d[:, n] @ Bm.T  # (B, N): instantaneous error sent back through B
+    for n, (x_n, U_n, I_n, S_n, d_n) in enumerate(steps(dro)):
+        sp = sg.derivative(U_n - p.threshold)
+        err = d_n @ Bm.T  # (B, N): instantaneous error sent back through B
         gW += np.einsum("bi,bij->ij", err, fW[1])
         if has_V:
             gV += np.einsum("bi,bij->ij", err, fV[1])
-        _readout_grad_step(ro, S[:, n], d[:, n], gWo, p.alpha, p.beta)
+        _readout_grad_step(ro, S_n, d_n, gWo, p.alpha, p.beta)
         if n + 1 == T:
             break
         for loc, f in ((eW, fW), (eV, fV)) if has_V else ((eW, fW),):
             e = loc.e(sp)
             f[1] = p.beta * f[1] + f[0]
             f[0] = p.alpha * f[0] + e
-        part_n = [a[:, n] for a in partials]
+        part_n = lif.reset_partials_array(nrn, U_n, I_n, S_n)
         if has_V:
-            eV.advance(p.alpha, part_n, sp, S[:, n])
-        eW.advance(p.alpha, part_n, sp, x[:, n])
+            eV.advance(p.alpha, part_n, sp, S_n)
+        eW.advance(p.alpha, part_n, sp, x_n)
     return Grads(W=[gW, gWo], V=[gV])

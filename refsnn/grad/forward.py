@@ -246,8 +246,9 @@ def _f64(a):
     return np.ascontiguousarray(a, dtype=np.float64)
 
 
-class _ReadoutGrad:
-    """``dL/dU_o[n]`` at step ``n`` from an array ``(B, T, K)`` or a callable, as ``(arr, idx)``."""
+class ReadoutGrad:
+    """``dL/dU_o[n]`` at step ``n`` from an array ``(B, T, K)`` or a callable, as ``(arr, idx)``
+    (the ``d_readout`` argument of the online rules: :func:`rtrl`, :func:`refsnn.grad.eprop.eprop`)."""
 
     def __init__(self, d_readout, shape, trace):
         self.B, self.T, self.K = shape
@@ -328,7 +329,8 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
         spike = "hard" if spike is None else spike
         if spike not in ("hard", "soft"):
             raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
-        x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input)
+        x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input,
+                           online=True)
         tr = None
     else:
         check_trace(net, trace)
@@ -342,7 +344,7 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     L = net.n_hidden_layers
     sizes = net.sizes
     K = sizes[-1]
-    dro = _ReadoutGrad(d_readout, (B, T, K), tr)
+    dro = ReadoutGrad(d_readout, (B, T, K), tr)
     hidden = lif.neuron(p, sg, spike, detach_reset=bool(p.detach_reset or drop_reset_term))
     nrns = [hidden] * L + [lif.neuron(p, sg, "none")]  # the readout: no spikes, no reset
 

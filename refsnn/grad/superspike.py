@@ -56,7 +56,10 @@ The update (Eq. 17, ``ΔW = -dL/dW``) is
 with fixed (random) feedback matrices ``B^(l)`` of shape ``(N_l, N_out)``. Everything --
 network, traces ``dI, dU``, the filtered eligibility ``epsilon * e`` (two more leaky traces per
 synapse), the error ``v`` and the gradient sum -- is advanced together, forward in time, one
-step at a time; nothing of length ``T`` is stored (memory ``O(B N_l N_(l-1))`` per layer).
+step at a time; nothing of length ``T`` is stored (memory ``O(B N_l N_(l-1))`` per layer; the
+inputs ``x`` and ``S*`` are checked in fixed-size blocks, so even the checks' temporaries do not
+grow with ``T``). :func:`superspike` is therefore online as it stands: it takes the input, not
+a recorded trace, and there is no trace-consuming form.
 
 Exactness (tested). ``sum_n v[n] (epsilon * x)[n] = sum_n x[n] (epsilon^T * v)[n]``, so Eq. 17
 is ``sum_n dL/dS_i[n] . dS_i[n]/dW_ij``. For the output layer ``dS_i[n]/dW_ij`` is exactly
@@ -80,7 +83,7 @@ import numpy as np
 from .. import lif
 from ..checks import as_finite_array, as_rng, check_bool, check_unit_interval
 from ..lif import add_weighted_rows, fire, leak, reset_partials, spike_grad
-from ..network import Network, validate_input
+from ..network import ONLINE_CHECK_BLOCK, Network, validate_input
 from ..trace import Grads
 
 def van_rossum_filter(S, alpha, beta):
@@ -233,11 +236,11 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
     p, sg = net.params, net.surrogate
     a_v = p.alpha if alpha_vr is None else check_unit_interval("alpha_vr", alpha_vr)
     b_v = p.beta if beta_vr is None else check_unit_interval("beta_vr", beta_vr)
-    x = validate_input(x, net.sizes[0], binary=binary_input)
+    x = validate_input(x, net.sizes[0], binary=binary_input, online=True)
     B, T, _ = x.shape
     L = net.n_hidden_layers
     n_out = net.sizes[L]
-    S_target = as_finite_array(S_target, "S_target", (B, T, n_out))
+    S_target = as_finite_array(S_target, "S_target", (B, T, n_out), block=ONLINE_CHECK_BLOCK)
     if L > 1:
         if feedback is None:
             raise ValueError(f"feedback is required: the network has {L - 1} hidden spiking "
