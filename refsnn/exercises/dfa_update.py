@@ -30,7 +30,7 @@ from .. import gradcheck
 from ..grad.bptt import Grads, layer_adjoints, readout_adjoints, weight_gradient
 from ..grad.feedback import direct_feedback_alignment
 from ..grad.random_feedback import random_feedback
-from .diagnosis import Mistake, mistaken_constants
+from .diagnosis import SURROGATE_HINTS, Mistake, mistaken_constants
 from .networks import GROUPS as _ALL_GROUPS
 from .networks import Net
 
@@ -142,12 +142,7 @@ _HINTS = {
                          "F'(U[n] - theta) * (H^T gI_o[n+1]), F' of the same step n as "
                          "delta[n] (only the readout's error comes from step n+1).",
     "theta_one": THETA_HINT,
-    "fprime_at_U": "F' is taken at the wrong argument: S[n] = Theta(U[n] - theta), so its "
-                   "surrogate derivative is surrogate.derivative(U - theta), not "
-                   "surrogate.derivative(U).",
-    "superspike_fixed": "you wrote SuperSpike's derivative 1/(scale |x| + 1)^2 out by hand; the "
-                        "grading networks use other surrogates too: call "
-                        "surrogate.derivative(U - theta).",
+    **SURROGATE_HINTS,
 }
 MISTAKES = tuple(Mistake(name, hint, partial(error_with, mistake=name))
                  for name, hint in _HINTS.items())

@@ -37,6 +37,17 @@ class Mistake:
     fn: object
 
 
+#: hints of the two surrogate mistakes of :func:`mistaken_constants` (the same in every spec)
+SURROGATE_HINTS = {
+    "fprime_at_U": "F' is taken at the wrong argument: S[n] = Theta(U[n] - theta), so its "
+                   "surrogate derivative is surrogate.derivative(U - theta), not "
+                   "surrogate.derivative(U).",
+    "superspike_fixed": "you wrote SuperSpike's derivative 1/(scale |x| + 1)^2 out by hand; the "
+                        "grading networks use other surrogates too: call "
+                        "surrogate.derivative(U - theta).",
+}
+
+
 def mistaken_constants(mistake, U, params, surrogate):
     """``(theta, a, b, F')``: the threshold, the current's and the membrane's leak and the
     surrogate slope ``F'(U - theta)`` as a submission with ``mistake`` computes them (the

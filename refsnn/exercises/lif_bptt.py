@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import gradcheck, losses
 from ..grad.bptt import Grads, error_to_input, readout_adjoints, weight_gradient
-from .diagnosis import Mistake, mistaken_constants
+from .diagnosis import SURROGATE_HINTS, Mistake, mistaken_constants
 from .networks import Net
 
 NAME = "lif_bptt"
@@ -142,12 +142,7 @@ _HINTS = {
     "reset_minus_one": THETA_HINT,
     "no_fprime": "F' is missing: gU[n] = F'(U[n] - theta) gS[n] + dU[n+1]/dU[n] gU[n+1], with "
                  "F' = surrogate.derivative(U - theta).",
-    "fprime_at_U": "F' is taken at the wrong argument: S[n] = Theta(U[n] - theta), so its "
-                   "surrogate derivative is surrogate.derivative(U - theta), not "
-                   "surrogate.derivative(U).",
-    "superspike_fixed": "you wrote SuperSpike's derivative 1/(scale |x| + 1)^2 out by hand; the "
-                        "grading networks use other surrogates too: call "
-                        "surrogate.derivative(U - theta).",
+    **SURROGATE_HINTS,
     "no_reset_term": "the reset term dU[n+1]/dS[n] gU[n+1] is missing from gS[n] (it belongs "
                      "there when params.detach_reset is False): -theta gU[n+1] for "
                      "reset='subtract', -(beta U[n] + I[n]) gU[n+1] for reset='zero'.",
