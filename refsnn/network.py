@@ -24,7 +24,7 @@ from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, ch
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
 from .threads import simulate_work, sized_by
-from .trace import Trace
+from .trace import Trace, check_trace
 
 
 #: entries checked at a time by ``validate_input(..., online=True)``
@@ -306,6 +306,30 @@ class Network:
         lif.layer_forward(S, _NO_PTR, _NO_IDX, _EMPTY_1D[dt], False, G, _EMPTY_2D[dt], False,
                           nrn, I, U, S_r)
         return I, U
+
+
+def trace_or_input(net, trace, spike, binary_input):
+    """``(spike, x, tr)`` of a forward-in-time rule called with a trace or with the input.
+
+    A :class:`~refsnn.trace.Trace`: checked against ``net``; ``spike`` must be None or the
+    trace's own; ``x`` is ``trace.x`` and ``tr`` the trace. Anything else is the input ``x``
+    of the online form: the weights are checked, ``spike`` defaults to ``"hard"``, ``x`` is
+    validated in fixed-size blocks (nothing of length ``T`` allocated) and ``tr`` is None.
+    """
+    if isinstance(trace, Trace):
+        check_trace(net, trace)
+        if spike is not None and spike != trace.spike:
+            raise ValueError(f"spike={spike!r} contradicts the trace, recorded with "
+                             f"spike={trace.spike!r}")
+        return trace.spike, trace.x, trace
+    net.check_weights()
+    spike = "hard" if spike is None else spike
+    if spike not in ("hard", "soft"):
+        raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
+    x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input,
+                       online=True)
+    return spike, x, None
+
 
 _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)

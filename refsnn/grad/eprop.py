@@ -94,7 +94,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import lif
-from ..network import Network, validate_input
+from ..network import Network, trace_or_input
 from ..trace import Grads, Trace, check_readout_grad, check_trace
 from .forward import ReadoutGrad, forward_step, spike_step
 
@@ -326,21 +326,10 @@ def eprop(net, trace, d_readout, feedback=None, *, spike=None, binary_input=True
         the online form give the same numbers (the same arithmetic on the same values).
     """
     _check_net(net)
-    if isinstance(trace, Trace):
-        check_trace(net, trace)
-        if spike is not None and spike != trace.spike:
-            raise ValueError(f"spike={spike!r} contradicts the trace, recorded with "
-                             f"spike={trace.spike!r}")
-        spike, x, tr = trace.spike, trace.x, trace
+    spike, x, tr = trace_or_input(net, trace, spike, binary_input)
+    if tr is not None:
         steps = lambda dro: _trace_steps(net, trace, dro)  # noqa: E731
     else:
-        net.check_weights()
-        spike = "hard" if spike is None else spike
-        if spike not in ("hard", "soft"):
-            raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
-        x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input,
-                           online=True)
-        tr = None
         steps = lambda dro: _online_steps(net, x, dro, spike)  # noqa: E731
     Bm = _feedback(net, feedback)
     B, T, _ = x.shape

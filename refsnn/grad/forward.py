@@ -97,8 +97,8 @@ import numpy as np
 
 from .. import lif
 from ..lif import add_weighted_rows, fire, leak, reset_partials, spike_grad
-from ..network import Network, validate_input
-from ..trace import Grads, Trace, check_readout_grad, check_trace
+from ..network import Network, trace_or_input
+from ..trace import Grads, check_readout_grad
 
 #: source-term codes of :func:`sensitivity_step`
 SRC_NONE, SRC_W, SRC_V = range(3)
@@ -323,23 +323,10 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     net.require_float64("rtrl")
     p, sg = net.params, net.surrogate
-    online = not isinstance(trace, Trace)
-    if online:
-        net.check_weights()
-        spike = "hard" if spike is None else spike
-        if spike not in ("hard", "soft"):
-            raise ValueError(f"spike must be 'hard' or 'soft', got {spike!r}")
-        x = validate_input(trace, net.sizes[0], name="trace (the input x)", binary=binary_input,
-                           online=True)
-        tr = None
-    else:
-        check_trace(net, trace)
-        if spike is not None and spike != trace.spike:
-            raise ValueError(f"spike={spike!r} contradicts the trace, recorded with "
-                             f"spike={trace.spike!r}")
-        spike = trace.spike
-        tr = trace
-        x = _f64(trace.x)
+    spike, x, tr = trace_or_input(net, trace, spike, binary_input)
+    online = tr is None
+    if not online:
+        x = _f64(x)
     B, T, _ = x.shape
     L = net.n_hidden_layers
     sizes = net.sizes
