@@ -24,6 +24,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.costs
+	$(PY) -m benchmarks.costs --extended
 	$(PY) -m benchmarks.grading
 
 clean:
