@@ -25,3 +25,7 @@ from .theory import drift, mean_trace, window
 
 __all__ = ["PairSTDP", "TripletSTDP", "PRESETS", "PAIRINGS", "WEIGHT_DEPENDENCES", "run",
            "run_times", "History", "window", "mean_trace", "drift"]
+from .online import OnlineResult, OnlineState, simulate  # noqa: E402
+from . import protocols  # noqa: E402
+
+__all__ += ["simulate", "OnlineResult", "OnlineState", "protocols"]
