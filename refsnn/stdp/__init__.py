@@ -21,10 +21,11 @@ Read next: refsnn/stdp/rules.py.
 """
 from .rules import PAIRINGS, PRESETS, WEIGHT_DEPENDENCES, PairSTDP, TripletSTDP
 from .run import History, run, run_times
-from .theory import drift, mean_trace, window
+from .theory import drift, explicit_change, mean_trace, window
 
 __all__ = ["PairSTDP", "TripletSTDP", "PRESETS", "PAIRINGS", "WEIGHT_DEPENDENCES", "run",
-           "run_times", "History", "window", "mean_trace", "drift"]
+           "run_times", "History", "window", "mean_trace", "drift",
+           "explicit_change"]
 from .online import OnlineResult, OnlineState, simulate  # noqa: E402
 from . import protocols  # noqa: E402
 

@@ -45,6 +45,20 @@ These tend to the continuous forms as ``dt -> 0`` (``q d/(1-d) = rho (tau - dt/2
 The forms are stationary: the traces start at zero, so a run must discard the first few
 ``max(tau)`` before it is compared with them.
 
+**The explicit sums** (:func:`explicit_change`): the same rule written without traces, as a
+sum over the pairs and triplets of one synapse's spikes (all-to-all), or over the nearest earlier
+spike only (nearest-spike); strict inequalities, so same-time spikes do not interact:
+
+.. math::
+
+    \Delta w = \sum_{t^{post}} \sum_{t^{pre} < t^{post}} e^{-(t^{post} - t^{pre})/\tau_+}
+               \Big(A_2^+ + A_3^+ \sum_{t'^{post} < t^{post}} e^{-(t^{post} - t'^{post})/\tau_y}\Big)
+             - \sum_{t^{pre}} \sum_{t^{post} < t^{pre}} e^{-(t^{pre} - t^{post})/\tau_-}
+               \Big(A_2^- + A_3^- \sum_{t'^{pre} < t^{pre}} e^{-(t^{pre} - t'^{pre})/\tau_x}\Big)
+
+(additive rule, no bound reached). It shares no code with the kernels: the tests hold the
+trace implementation to it.
+
 Read next: refsnn/stdp/protocols.py, the pairing protocol and the published data.
 """
 from __future__ import annotations
@@ -144,3 +158,31 @@ def drift(rule, rate_pre, rate_post, dt=None, w=None):
     ltd = rx * m(ry, tau_o1) * (A2m + A3m * m(rx, tau_r2))
     # on the grid: q_y m / dt = rho_y m per unit time, the same expression
     return ltp * fp - ltd * fm
+
+
+def explicit_change(rule, pre_times, post_times):
+    """``Delta w`` of one synapse as the explicit sums of the module docstring (no traces).
+
+    ``pre_times``, ``post_times``: 1-D arrays of spike times (distinct within each train). The
+    rule must be additive and is taken without bounds. ``O(n_pre n_post)`` work per spike.
+    """
+    rule = as_rule(rule)
+    if rule.weight_dependence != "additive":
+        raise ValueError("explicit_change needs the additive rule")
+    pre = np.sort(as_finite_array(pre_times, "pre_times", ndim=1))
+    post = np.sort(as_finite_array(post_times, "post_times", ndim=1))
+    tau_p, tau_x, tau_m, tau_y = rule.taus
+    A2p, A3p, A2m, A3m = rule.amplitudes
+    nearest = rule.pairing == "nearest-spike"
+
+    def trace(t, earlier, tau):
+        """sum over earlier spikes e^{-(t - t')/tau} (all-to-all) or the last one (nearest)."""
+        gaps = t[:, None] - earlier[None, :]
+        gaps = np.where(gaps > 0, gaps, np.inf)
+        if nearest:
+            return np.exp(-gaps.min(axis=1, initial=np.inf) / tau)
+        return np.exp(-gaps / tau).sum(axis=1)
+
+    ltp = trace(post, pre, tau_p) * (A2p + A3p * trace(post, post, tau_y))
+    ltd = trace(pre, post, tau_m) * (A2m + A3m * trace(pre, pre, tau_x))
+    return float(ltp.sum() - ltd.sum())
