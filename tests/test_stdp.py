@@ -446,3 +446,20 @@ def test_bad_theory_and_protocol_arguments():
         protocols.fit_amplitudes(_triplet(), free=("A4_plus",))
     with pytest.raises(ValueError, match="predicted"):
         protocols.fit_error(np.zeros(10))
+
+
+# ---------------------------------------------------------------------------- Fig. 9(b)
+@pytest.mark.parametrize("scale", [10.0, 100.0])
+def test_bptt_gradient_is_a_pre_trace_times_a_post_factor(scale):
+    """stdp_vs_gradient: BPTT's -dL/dw equals sum_n (-dL/dS[n]) F'(U[n] - theta) eps(n - t_pre)
+    (reset detached) to AGREE_TOL; with the spike as surrogate it is eps(delta_t) for
+    delta_t > 0 and 0 otherwise (the causal half only)."""
+    from refsnn import gradcheck
+    from refsnn.figures import stdp_vs_gradient as fig
+    d = fig.gradient_vs_interval(np.arange(-12, 13, 3), scale)
+    assert np.all(d["bptt"] > 0)
+    assert np.all(gradcheck.rel_error(d["bptt"], d["closed_form"]) < gradcheck.AGREE_TOL)
+    eps = fig.psp_kernel(d["net"].params.alpha, d["net"].params.beta, 20)
+    k = np.round(d["delta_t"] / fig.DT).astype(int)
+    ratio = d["spike_only"][k > 0] / eps[k[k > 0]]
+    assert np.allclose(ratio, ratio[0], rtol=1e-12) and np.all(d["spike_only"][k <= 0] == 0)
