@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
                encodings, feedback_alignment, lif_dynamics, performance, stdp_frequency,
-               stdp_vs_gradient, stdp_window, surrogates)
+               stdp_learning, stdp_vs_gradient, stdp_window, surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -38,6 +38,7 @@ FIGURES = OrderedDict([
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
     ("stdp_window", stdp_window),                  # "lessons" App. C.2, Eq. 50, Fig. S.13
     ("stdp_frequency", stdp_frequency),            # Pfister & Gerstner 2006 vs Sjostrom 2001
+    ("stdp_learning", stdp_learning),              # Song, Miller & Abbott 2000
     ("stdp_vs_gradient", stdp_vs_gradient),        # "lessons" Fig. 9(b)
 ])
 
