@@ -463,3 +463,13 @@ def test_bptt_gradient_is_a_pre_trace_times_a_post_factor(scale):
     k = np.round(d["delta_t"] / fig.DT).astype(int)
     ratio = d["spike_only"][k > 0] / eps[k[k > 0]]
     assert np.allclose(ratio, ratio[0], rtol=1e-12) and np.all(d["spike_only"][k <= 0] == 0)
+
+
+def test_song_correlated_group_gains_and_the_rest_loses():
+    """stdp_learning (quick size, 20 s): under additive STDP the correlated group's mean weight
+    rises and the uncorrelated inputs' falls, from the first seconds on."""
+    from refsnn.figures import stdp_learning as fig
+    d = fig.simulate(duration=20.0)
+    W, nc = d["W"], d["n_corr"]
+    assert W[-1, :nc].mean() > W[0, :nc].mean() and W[-1, nc:].mean() < W[0, nc:].mean()
+    assert W.min() >= 0.0 and W.max() <= d["w_max"]
