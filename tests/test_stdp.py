@@ -157,7 +157,8 @@ def test_same_step_pre_and_post_do_not_interact(rule):
 
 
 def test_triplet_term_reads_the_slow_trace_before_the_spike():
-    """pre at 0, posts at t1 < t2: Delta w = e^{-t1/tau+} A2+ + e^{-t2/tau+} (A2+ + A3+ e^{-(t2-t1)/tau_y})."""
+    """pre at 0, posts at t1 < t2:
+    Delta w = e^{-t1/tau+} A2+ + e^{-t2/tau+} (A2+ + A3+ e^{-(t2-t1)/tau_y})."""
     rule = _triplet()
     t1, t2 = 5e-3, 12e-3
     W = stdp.run_times(rule, [[0.0]], [[0.0]], [[t1, t2]])
@@ -463,6 +464,10 @@ def test_bptt_gradient_is_a_pre_trace_times_a_post_factor(scale):
     k = np.round(d["delta_t"] / fig.DT).astype(int)
     ratio = d["spike_only"][k > 0] / eps[k[k > 0]]
     assert np.allclose(ratio, ratio[0], rtol=1e-12) and np.all(d["spike_only"][k <= 0] == 0)
+    # no current filter (alpha -> 0): the kernel is beta^(m-2) from m = 2 on, 0 before
+    beta = d["net"].params.beta
+    assert np.allclose(fig.psp_kernel(1e-300, beta, 12)[2:], beta ** np.arange(10), rtol=1e-12)
+    assert np.all(fig.psp_kernel(1e-300, beta, 12)[:2] == 0.0)
 
 
 def test_song_correlated_group_gains_and_the_rest_loses():

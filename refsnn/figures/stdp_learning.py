@@ -1,4 +1,4 @@
-r"""STDP in a neuron: competition between correlated and uncorrelated inputs (Song, Miller & Abbott 2000).
+r"""STDP in one neuron: correlated inputs win the competition (Song, Miller & Abbott 2000).
 
 Not a figure of the tutorial papers: it redoes the experiment of Song, Miller & Abbott 2000
 (its Fig. numbers could not be checked here) with refsnn's LIF neuron and the online pair rule
@@ -51,7 +51,7 @@ def rule(w_max=W_MAX, A=0.005):
 
 
 def correlated_inputs(rng, T, n=N, n_corr=N_CORR, rate=RATE, c=C):
-    """Poisson inputs ``(T, n)`` at ``rate``; the first ``n_corr`` share a train with prob. ``c``."""
+    """Poisson inputs ``(T, n)`` at ``rate``; the first ``n_corr`` copy a shared train w.p. ``c``."""
     x = rng.random((T, n)) < rate * DT * (1.0 - c)
     mother = rng.random(T) < rate * DT
     x[:, :n_corr] |= mother[:, None] & (rng.random((T, n_corr)) < c)

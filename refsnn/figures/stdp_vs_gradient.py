@@ -16,25 +16,28 @@ so BPTT's gradient is exactly
 
 .. math::
 
-    -\frac{\partial L}{\partial w} = \sum_n \underbrace{\Big(-\frac{\partial L}{\partial S[n]}\Big)
+    -\frac{\partial L}{\partial w} = \sum_n
+        \underbrace{\Big(-\frac{\partial L}{\partial S[n]}\Big)
         F'(U[n] - \vartheta)}_{\text{postsynaptic factor}}\;
         \underbrace{\varepsilon(n - t_{pre})}_{\text{presynaptic trace}}
 
 (tested to 1e-10 in ``tests/test_stdp.py``): a presynaptic trace times a postsynaptic factor,
 the form of STDP's potentiation ``A_+ x_pre(t_post)``. If the surrogate is the spike itself
 (the paper's Eq. 8, ``dS/dU <- S``) and ``alpha -> 0``, the sum keeps the spike step only and
-``eps(m) -> beta^(m-1)``: the change is ``c' beta^(delta_t/dt - 1)``, the causal half of the pair
-window with ``tau_+ = tau_mem``, the paper's "half of the learning window of STDP".
+``eps(m) -> beta^(m-2)`` (``m >= 2``): the change is ``c' beta^(delta_t/dt - 2)``, the causal
+half of the pair window with ``tau_+ = tau_mem`` (two steps late, the delays of Eqs. 7-8), the
+paper's "half of the learning window of STDP".
 
 **What is not.** (1) The acausal half: STDP depresses a synapse whose spike follows the post
 spike; the gradient is never negative here (``F' > 0``, ``eps >= 0``, and the loss rewards
-spikes), is exactly 0 with the spike as surrogate, and is small but positive with a smooth
-surrogate (later membrane values near threshold still count). (2) The shape: ``eps`` rises from
-0 two steps after the pre spike (the delays of Eqs. 7-8) and peaks at ``delta_t = 8 ms`` for
-these time constants; the STDP window jumps to ``A_+`` at ``delta_t = 0+``. (3) The sign and size come from the loss: penalising spikes
-flips the whole curve, where STDP's window is fixed. (4) BPTT weighs *every* step by
-``F'(U[n] - theta)``, not only the spike times, so the membrane's path matters. (5) BPTT's change
-is known only after the trial (backward in time); STDP's is applied online.
+spikes). It is exactly 0 with the spike as surrogate, and positive with a smooth surrogate,
+because the membrane after the spike still counts: at ``delta_t = -1 ms`` it is 30% of its
+peak with the default SuperSpike scale 10, 6% with scale 100. (2) The shape: ``eps`` rises from
+0 two steps after the pre spike and peaks at ``delta_t = 8 ms`` for these time constants; the
+STDP window jumps to ``A_+`` at ``delta_t = 0+``. (3) The sign and size come from the loss:
+penalising spikes flips the whole curve, where STDP's window is fixed. (4) BPTT weighs *every*
+step by ``F'(U[n] - theta)``, not only the spike times, so the membrane's path matters. (5)
+BPTT's change is known only after the trial (backward in time); STDP's is applied online.
 
 What must be visible: (a) the membrane ``U`` and ``F'(U - theta)`` around the single post spike,
 with the pre spike of the interval 8 ms; (b) ``-dL/dw`` against ``delta_t = t_post - t_pre``

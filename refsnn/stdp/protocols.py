@@ -63,7 +63,7 @@ AMPLITUDES = ("A2_plus", "A3_plus", "A2_minus", "A3_minus")
 
 
 def pairing_times(delta_t, frequency, n_pairs=60):
-    """``(pre, post)``: the spike times (s) of the protocol, ``pre = k/f``, ``post = pre + delta_t``.
+    """``(pre, post)``: the protocol's spike times (s), ``pre = k/f``, ``post = pre + delta_t``.
 
     ``delta_t`` (s, any sign, ``|delta_t| < 1/f``), ``frequency`` (Hz, > 0), ``n_pairs`` >= 1.
     """

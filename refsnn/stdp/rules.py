@@ -29,8 +29,10 @@ presynaptic traces ``r1`` (``tau_plus``), ``r2`` (``tau_x``) and two postsynapti
 
 .. math::
 
-    \text{post spike of } i:\quad W_{ij} &\leftarrow W_{ij} + r_{1,j}\,(A_2^+ + A_3^+\, o_{2,i}(t^-))\, f_+(W_{ij})\\
-    \text{pre spike of } j:\quad  W_{ij} &\leftarrow W_{ij} - o_{1,i}\,(A_2^- + A_3^-\, r_{2,j}(t^-))\, f_-(W_{ij})
+    \text{post spike of } i:\quad W_{ij} &\leftarrow W_{ij}
+        + r_{1,j}\,(A_2^+ + A_3^+\, o_{2,i}(t^-))\, f_+(W_{ij})\\
+    \text{pre spike of } j:\quad  W_{ij} &\leftarrow W_{ij}
+        - o_{1,i}\,(A_2^- + A_3^-\, r_{2,j}(t^-))\, f_-(W_{ij})
 
 ``o2(t^-)``, ``r2(t^-)``: the slow traces just before the spike, without its own jump. With
 ``A3+ = A3- = 0`` it is the pair rule with ``A_+ = A2+``, ``A_- = A2-``.

@@ -52,7 +52,8 @@ spike only (nearest-spike); strict inequalities, so same-time spikes do not inte
 .. math::
 
     \Delta w = \sum_{t^{post}} \sum_{t^{pre} < t^{post}} e^{-(t^{post} - t^{pre})/\tau_+}
-               \Big(A_2^+ + A_3^+ \sum_{t'^{post} < t^{post}} e^{-(t^{post} - t'^{post})/\tau_y}\Big)
+               \Big(A_2^+ + A_3^+ \sum_{t'^{post} < t^{post}}
+                     e^{-(t^{post} - t'^{post})/\tau_y}\Big)
              - \sum_{t^{pre}} \sum_{t^{post} < t^{pre}} e^{-(t^{pre} - t^{post})/\tau_-}
                \Big(A_2^- + A_3^- \sum_{t'^{pre} < t^{pre}} e^{-(t^{pre} - t'^{pre})/\tau_x}\Big)
 
