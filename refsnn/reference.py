@@ -95,10 +95,10 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
     B, T, _ = x.shape
     S_in = x
     Is, Us, Ss = [], [], []
-    for l in range(net.n_hidden_layers + 1):
-        readout = l == net.n_hidden_layers
+    for l in range(len(net.W)):
+        readout = l == len(net.W) - 1 and net.output == "readout"  # else a spiking output layer
         W = net.W[l].astype(dtype)
-        V = None if readout or net.V[l] is None else net.V[l].astype(dtype)
+        V = None if l >= len(net.V) or net.V[l] is None else net.V[l].astype(dtype)
         N = W.shape[0]
         I = np.zeros((B, T, N), dtype)
         U = np.zeros((B, T, N), dtype)
@@ -136,3 +136,5 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
             return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=I, readout=U, spike=spike)
         Is.append(I), Us.append(U), Ss.append(S)
         S_in = S
+    # a spiking output layer: trace.S[-1], and its membrane is the readout
+    return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=Is[-1], readout=Us[-1], spike=spike)

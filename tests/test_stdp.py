@@ -1,6 +1,6 @@
 """STDP (refsnn.stdp): the pair and triplet rules against closed forms and published data.
 
-STDP is not a gradient rule, so nothing here is compared with BPTT (docs/design.md §12.13).
+STDP is not a gradient rule, so nothing here is compared with BPTT (docs/design.md §12.14).
 What proves the code instead:
 
 1. The window: isolated pairs give ``A exp(-|delta_t|/tau)`` (both signs, both rules, both

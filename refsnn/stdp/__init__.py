@@ -1,7 +1,7 @@
 r"""Spike-timing-dependent plasticity: the pair and triplet rules, on spike trains and online.
 
 STDP is not a gradient method: no loss is differentiated, and nothing here is checked against
-BPTT. What it is checked against (docs/design.md §12.13): the analytic pair window, the
+BPTT. What it is checked against (docs/design.md §12.14): the analytic pair window, the
 closed-form drift under Poisson firing, an explicit sum over all spike pairs and triplets, and
 the published pairing data of Sjostrom et al. 2001 (Pfister & Gerstner 2006's fits).
 
