@@ -3,12 +3,10 @@ r"""STDP and the surrogate gradient: Fig. 9(b) of "lessons from deep learning" (
 One postsynaptic LIF neuron (``dt = 1 ms``, ``tau_syn = 5 ms``, ``tau_mem = 10 ms``, subtractive
 reset, ``detach_reset=True``) is made to fire exactly once, at ``t_post``, by a driving input.
 A second input, the synapse ``w`` under study (``w = 1e-3``, too weak to move the spike), fires
-once at ``t_pre = t_post - delta_t``. The loss rewards the postsynaptic spike through a fixed
-readout (``W_o = 1``): ``L = -c sum_n U_o[n]``, so ``d_readout = -c`` everywhere, and
-``-dL/dw`` is the gradient-descent change of ``w``, computed by :func:`refsnn.bptt`. (A loss on
-the hidden spike itself, ``-sum_n S[n]``, would need a loss gradient on ``S``, which ``bptt``
-does not take yet; through the readout ``dL/dS[n] = -c sum_{m>n} eps(m - n)`` is constant away
-from the end of the trial, so it is the same loss up to that factor.)
+once at ``t_pre = t_post - delta_t``. The loss rewards the postsynaptic spike:
+``L = -c sum_n S[n]``, so ``dL/dS[n] = -c`` at every step, given to :func:`refsnn.bptt` as its
+loss gradient on the hidden spikes (``gS_ext``, docs/design.md §12.13; the readout carries no
+loss), and ``-dL/dw`` is the gradient-descent change of ``w``.
 
 **What is equivalent.** With the reset detached, ``dU[n]/dw = eps(n - t_pre)``, the PSP kernel
 of the synapse (``eps(m) = (alpha^(m-1) - beta^(m-1))/(alpha - beta)`` for ``m >= 2``, 0 before),
@@ -61,14 +59,14 @@ T = 260
 T_DRIVE = 100        # the driving input; the post spike follows a few steps later
 W_DRIVE = 0.4        # PSP peak ~ 2.9 w: crosses theta = 1 once
 W_SYN = 1e-3         # the synapse under study: too weak to move the post spike
-C = 1.0              # L = -C sum_n U_o[n]
+C = 1.0              # L = -C sum_n S[n]
 SCALE = 10.0         # SuperSpike surrogate steepness (the library's default)
 STEEP = 100.0        # a steeper surrogate: closer to "the spike as surrogate"
 INTERVALS = np.arange(-40, 41)
 
 
 def network(scale=SCALE):
-    """The two-input, one-neuron network with a fixed readout ``W_o = 1``."""
+    """The two-input, one-neuron network (its readout ``W_o = 1`` carries no loss)."""
     p = LIFParams.from_taus(DT, 5e-3, 10e-3, reset="subtract", detach_reset=True)
     return Network([np.array([[W_DRIVE, W_SYN]]), np.array([[1.0]])], [None], p,
                    surrogate=("superspike", scale))
@@ -106,7 +104,7 @@ def gradient_vs_interval(intervals=INTERVALS, scale=SCALE, show=8):
     t_post = post_spike_time(net)
     p, sg = net.params, net.surrogate
     eps = psp_kernel(p.alpha, p.beta, T)
-    dL_dS = -C * np.array([eps[1:T - n].sum() for n in range(T)])   # through the readout
+    dL_dS = np.full(T, -C)                                # L = -C sum_n S[n]
     out = {k: [] for k in ("bptt", "closed_form", "spike_only")}
     for k in intervals:
         x = np.zeros((1, T, 2))
@@ -116,7 +114,7 @@ def gradient_vs_interval(intervals=INTERVALS, scale=SCALE, show=8):
         trace = net.simulate(x)
         if not np.array_equal(np.flatnonzero(trace.S[0][0, :, 0]), [t_post]):
             raise RuntimeError(f"delta_t = {k} steps moved the post spike")
-        g = bptt(net, trace, np.full((1, T, 1), -C)).W[0][0, 1]
+        g = bptt(net, trace, gS_ext={0: np.full((1, T, 1), -C)}).W[0][0, 1]
         U = trace.U[0][0, :, 0]
         Fp = np.asarray(sg.derivative(U - p.threshold), dtype=np.float64)
         pre_trace = np.zeros(T)
