@@ -15,7 +15,8 @@ with kernel_cache.keyed_by_sources():  # before any kernel is decorated (refsnn.
     from .network import Network
     from .trace import Grads, Trace
     from .surrogate import SURROGATES, Surrogate
+    from . import stdp  # noqa: E402  (its kernels too are keyed by the sources)
 
 __all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "rtrl", "losses", "gradcheck", "reference", "rnn",
-           "Surrogate", "SURROGATES"]
+           "Surrogate", "SURROGATES", "stdp"]
 __version__ = "0.1.0"

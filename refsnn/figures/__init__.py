@@ -22,7 +22,8 @@ import time
 from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
-               encodings, feedback_alignment, lif_dynamics, performance, surrogates)
+               encodings, feedback_alignment, lif_dynamics, performance, stdp_frequency,
+               stdp_learning, stdp_vs_gradient, stdp_window, surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -35,6 +36,10 @@ FIGURES = OrderedDict([
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("stdp_window", stdp_window),                  # "lessons" App. C.2, Eq. 50, Fig. S.13
+    ("stdp_frequency", stdp_frequency),            # Pfister & Gerstner 2006 vs Sjostrom 2001
+    ("stdp_learning", stdp_learning),              # Song, Miller & Abbott 2000
+    ("stdp_vs_gradient", stdp_vs_gradient),        # "lessons" Fig. 9(b)
 ])
 
 
