@@ -2,6 +2,7 @@
 
 * :mod:`refsnn.timing.mostafa` -- Mostafa 2018 (tutorial §V-C, Eq. 18): non-leaky
   integrate-and-fire neurons that fire once, spike times in closed form, exact gradients;
+  :mod:`refsnn.timing.mostafa_reference` the same in NumPy in any precision (the oracle),
   :mod:`refsnn.timing.first_spike_loss` its first-to-spike loss and penalties;
   :mod:`refsnn.timing.stepped` the same model on the time grid of :mod:`refsnn.lif`.
 
@@ -11,6 +12,6 @@ simulator to the analytic spike times as ``dt -> 0``.
 
 Read next: refsnn/timing/mostafa.py.
 """
-from . import first_spike_loss, mostafa, stepped
+from . import first_spike_loss, mostafa, mostafa_reference, stepped
 
-__all__ = ["mostafa", "first_spike_loss", "stepped"]
+__all__ = ["mostafa", "mostafa_reference", "first_spike_loss", "stepped"]

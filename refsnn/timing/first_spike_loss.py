@@ -99,8 +99,7 @@ def first_spike_ce(t_out, labels, on="z", t_silent=np.inf):
     y = _labels(labels, *t.shape)
     if not isinstance(on, str) or on not in VARIABLES:
         raise ValueError(f"on must be one of {VARIABLES}, got {on!r}")
-    if not (isinstance(t_silent, (int, float, np.floating, np.integer))
-            and not isinstance(t_silent, bool) and t_silent == np.inf):
+    if not (isinstance(t_silent, float) and t_silent == np.inf):
         t_silent = check_real("t_silent", t_silent)
     silent = ~np.isfinite(t)
     t_eff = np.where(silent, t_silent, t)
@@ -113,8 +112,9 @@ def first_spike_ce(t_out, labels, on="z", t_silent=np.inf):
     total = e.sum(axis=1, keepdims=True)
     batch = t.shape[0]
     rows = np.arange(batch)
-    with np.errstate(divide="ignore"):
-        log_p_y = a[rows, y] - top[:, 0] - np.log(total[:, 0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p_y = np.where(np.isfinite(a[rows, y]),
+                           a[rows, y] - top[:, 0] - np.log(total[:, 0]), -np.inf)
     value = float(-np.mean(log_p_y))
     p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
     onehot = np.zeros_like(p)

@@ -85,171 +85,131 @@ taken relative to its first input, ``z_i = exp(t_i - t_ref)``: ``exp`` stays fin
 input times (the model commutes with a common time shift). A crossing so late that ``z*``
 overflows counts as none.
 
-Read next: refsnn/timing/first_spike_loss.py, the first-to-spike loss and the weight-sum penalty
-that keeps neurons firing.
+Read next: refsnn/timing/mostafa_reference.py, the same spike times vectorised in NumPy in any
+precision, the finite-difference oracle.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from ..checks import as_real_array, as_rng, check_int, check_real
 from ..trace import Grads
 
 
-def sort_inputs(t_in, dtype=np.float64):
-    """Each sample's inputs in time order, as ``z`` relative to its first spike.
+@numba.njit(cache=True)
+def dz_dw(z_j, z_out, S_C):
+    """Eq. (3): ``dz_out/dw_j = (z_j - z_out) / (S_C - 1)`` for an input ``j`` of the causal set."""
+    return (z_j - z_out) / (S_C - 1.0)
 
-    Parameters
-    ----------
-    t_in : ndarray (batch, n_pre)
-        Spike times (``inf``: no spike).
-    dtype : numpy float type
-        float64, or ``numpy.longdouble`` for the finite-difference oracle.
 
-    Returns
-    -------
-    order : ndarray (batch, n_pre), int
-        ``t_in[b, order[b]]`` ascending, silent inputs last (a stable sort: ties keep index
-        order).
-    z : ndarray (batch, n_pre)
-        ``exp(t_(r) - t_ref)`` in that order, ``inf`` for silent inputs.
-    t_ref : ndarray (batch,)
-        The first spike of each sample (0 if it has none).
+@numba.njit(cache=True)
+def dz_dz(w_j, S_C):
+    """Eq. (3): ``dz_out/dz_j = w_j / (S_C - 1)`` for an input ``j`` of the causal set."""
+    return w_j / (S_C - 1.0)
+
+
+@numba.njit(cache=True)
+def causal_set(w, z, order, n_arrived):
+    r"""Eq. (2) for one neuron: scan the prefixes of its inputs in time order.
+
+    ``w`` ``(n_pre,)`` its weights, ``z`` ``(n_pre,)`` the inputs' ``z`` (any common
+    reference), ``order`` the inputs by time, of which the first ``n_arrived`` spike. Returns
+    ``(z_out, k, S_C)``: the spike, the size of the causal set ``order[:k]`` and its weight sum;
+    ``(inf, 0, 0)`` if no prefix fires.
     """
-    t_in = np.asarray(t_in, dtype=dtype)
-    order = np.argsort(t_in, axis=1, kind="stable")
-    t_sorted = np.take_along_axis(t_in, order, axis=1)
-    t_ref = np.where(np.isfinite(t_sorted[:, 0]), t_sorted[:, 0], dtype(0))
-    return order, np.exp(t_sorted - t_ref[:, None]), t_ref
+    S = 0.0                                    # S_k = sum of the first k weights
+    A = 0.0                                    # A_k = sum of the first k weights times z
+    for r in range(n_arrived):
+        j = order[r]
+        S += w[j]
+        A += w[j] * z[j]
+        z_next = z[order[r + 1]] if r + 1 < n_arrived else np.inf
+        if S > 1.0:
+            z_star = A / (S - 1.0)             # U(z) = S_k - A_k / z = 1
+            if z_star <= z_next and z_star < np.inf:
+                return z_star, r + 1, S        # the first prefix that fires: the spike
+    return np.inf, 0, 0.0
 
 
-def causal_sets(W, order, z):
-    r"""Eq. (2) for every neuron of a layer: the causal set and its spike.
-
-    .. math::
-
-        S_k = \sum_{r \le k} w_{(r)}, \quad A_k = \sum_{r \le k} w_{(r)} z_{(r)}, \quad
-        z^*_k = \frac{A_k}{S_k - 1}, \quad
-        k_C = \min\{k : S_k > 1,\ z^*_k \le z_{(k+1)}\}
-
-    Parameters
-    ----------
-    W : ndarray (n_post, n_pre)
-    order, z : ndarrays (batch, n_pre)
-        From :func:`sort_inputs`.
-
-    Returns
-    -------
-    z_out : ndarray (batch, n_post)
-        ``z*`` of the causal set, relative to ``t_ref``; ``inf`` for a silent neuron.
-    k : ndarray (batch, n_post), int
-        Size of the causal set, the inputs ``order[b, :k]``; 0 for a silent neuron.
-    S : ndarray (batch, n_post)
-        ``S_C = sum of w_i over C`` (the denominator of Eq. 3 is ``S - 1``); 0 if silent.
-    """
-    w = np.swapaxes(W.astype(z.dtype)[:, order], 0, 1)       # (batch, n_post, n_pre) sorted
-    arrived = np.isfinite(z)                                   # silent inputs never arrive
-    S = np.cumsum(w, axis=2)                                   # S_k
-    A = np.cumsum(w * np.where(arrived, z, 0)[:, None, :], axis=2)   # A_k
-    z_next = np.concatenate([z[:, 1:], np.full((z.shape[0], 1), np.inf, z.dtype)], axis=1)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        z_star = A / (S - 1)                                   # U(z) = S_k - A_k / z = 1
-        ok = (S > 1) & (z_star <= z_next[:, None, :]) & np.isfinite(z_star) \
-            & arrived[:, None, :]
-    first = np.argmax(ok, axis=2)                              # the first prefix that fires
-    fires = np.take_along_axis(ok, first[..., None], axis=2)[..., 0]
-    pick = lambda a: np.take_along_axis(a, first[..., None], axis=2)[..., 0]  # noqa: E731
-    z_out = np.where(fires, pick(z_star), np.inf).astype(z.dtype)
-    return z_out, np.where(fires, first + 1, 0), np.where(fires, pick(S), 0).astype(z.dtype)
+@numba.njit(cache=True)
+def forward_kernel(W, t_in, order, z, t_out, z_out, k, S_C):
+    """One layer, every sample: fills ``order, z`` ``(B, n_pre)`` and ``t_out, z_out, k, S_C``
+    ``(B, n_post)`` from ``W`` ``(n_post, n_pre)`` and ``t_in`` ``(B, n_pre)`` (module docstring:
+    ``z`` relative to each sample's first input)."""
+    B, n_pre = t_in.shape
+    for b in range(B):
+        order[b] = np.argsort(t_in[b], kind="mergesort")     # stable: ties keep index order
+        n_arrived = 0
+        for j in range(n_pre):
+            if t_in[b, j] < np.inf:
+                n_arrived += 1
+        t_ref = t_in[b, order[b, 0]] if n_arrived > 0 else 0.0
+        for j in range(n_pre):
+            z[b, j] = np.exp(t_in[b, j] - t_ref) if t_in[b, j] < np.inf else np.inf
+        for i in range(W.shape[0]):
+            z_out[b, i], k[b, i], S_C[b, i] = causal_set(W[i], z[b], order[b], n_arrived)
+            t_out[b, i] = t_ref + np.log(z_out[b, i]) if k[b, i] > 0 else np.inf
 
 
-def layer_forward(W, t_in, dtype=np.float64):
+@numba.njit(cache=True)
+def backward_kernel(W, order, z, z_out, k, S_C, d_t_out, d_W, d_t_in):
+    """One layer, every sample: adds ``dL/dW`` to ``d_W`` and fills ``d_t_in`` from ``d_t_out``.
+
+    ``dL/dz_out = dL/dt_out / z_out`` (``t = log z``); for each input ``j`` of the causal set,
+    ``dL/dW_ij += dL/dz_out dz_out/dw_j`` and ``dL/dt_j += dL/dz_out dz_out/dz_j z_j``
+    (Eq. 3; ``dz_j/dt_j = z_j``). Silent neurons pass nothing. Serial, so the sums over the
+    batch are in one fixed order."""
+    for b in range(order.shape[0]):
+        for j in range(order.shape[1]):
+            d_t_in[b, j] = 0.0
+        for i in range(W.shape[0]):
+            if k[b, i] == 0:
+                continue
+            g_z = d_t_out[b, i] / z_out[b, i]
+            for r in range(k[b, i]):
+                j = order[b, r]
+                d_W[i, j] += g_z * dz_dw(z[b, j], z_out[b, i], S_C[b, i])
+                d_t_in[b, j] += g_z * dz_dz(W[i, j], S_C[b, i]) * z[b, j]
+
+
+def layer_forward(W, t_in):
     """Spike times of one layer from its input times (Eq. 2): ``(t_out, record)``.
 
     Parameters
     ----------
-    W : ndarray (n_post, n_pre)
-    t_in : ndarray (batch, n_pre)
-        Input spike times, ``inf`` for none.
-    dtype : numpy float type
+    W : float64 ndarray (n_post, n_pre)
+    t_in : float64 ndarray (batch, n_pre)
+        Input spike times, ``inf`` for none (checked by the caller).
 
     Returns
     -------
     t_out : ndarray (batch, n_post)
-        ``t_ref + log z_out``; ``inf`` for a silent neuron.
+        ``inf`` for a silent neuron.
     record : dict
-        What the backward pass needs: ``order``, ``z``, ``z_out``, ``k``, ``S``.
+        What :func:`layer_backward` needs: ``order``, ``z`` ``(batch, n_pre)``, ``z_out``,
+        ``k`` (the size of each causal set) and ``S_C`` ``(batch, n_post)``.
     """
-    order, z, t_ref = sort_inputs(t_in, dtype)
-    z_out, k, S = causal_sets(W, order, z)
-    with np.errstate(divide="ignore"):
-        t_out = t_ref[:, None] + np.log(z_out)
-    return t_out, dict(order=order, z=z, z_out=z_out, k=k, S=S)
-
-
-def z_derivatives(w, z, z_out, S, in_C):
-    r"""Eq. (3): ``dz_out/dw_i`` and ``dz_out/dz_i`` of every neuron, 0 outside its causal set.
-
-    .. math::
-
-        \frac{\partial z_\mathrm{out}}{\partial w_i} = \frac{z_i - z_\mathrm{out}}{S_C - 1},
-        \qquad \frac{\partial z_\mathrm{out}}{\partial z_i} = \frac{w_i}{S_C - 1}
-
-    Parameters
-    ----------
-    w : ndarray (batch, n_post, n_pre)
-        Weights in each sample's input order.
-    z : ndarray (batch, n_pre)
-        Sorted input ``z`` (relative to ``t_ref``).
-    z_out, S : ndarrays (batch, n_post)
-    in_C : bool ndarray (batch, n_post, n_pre)
-        Whether sorted input ``r`` belongs to the causal set of the neuron.
-
-    Returns
-    -------
-    dz_dw, dz_dz : ndarrays (batch, n_post, n_pre)
-    """
-    denom = np.where(in_C.any(axis=2), S - 1, 1)[..., None]        # S_C - 1 > 0 where it fires
-    zi = np.where(in_C, z[:, None, :], 0)
-    dz_dw = np.where(in_C, (zi - np.where(in_C, z_out[..., None], 0)) / denom, 0)
-    dz_dz = np.where(in_C, w / denom, 0)
-    return dz_dw, dz_dz
+    B, n_pre = t_in.shape
+    n_post = W.shape[0]
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    rec = dict(order=np.empty((B, n_pre), np.int64), z=np.empty((B, n_pre)),
+               z_out=np.empty((B, n_post)), k=np.empty((B, n_post), np.int64),
+               S_C=np.empty((B, n_post)))
+    t_out = np.empty((B, n_post))
+    forward_kernel(W, t_in, rec["order"], rec["z"], t_out, rec["z_out"], rec["k"], rec["S_C"])
+    return t_out, rec
 
 
 def layer_backward(W, record, d_t_out):
-    """Chain rule through one layer: ``(dL/dW, dL/dt_in)`` from ``dL/dt_out``.
-
-    With ``t = log z`` (``dL/dz = dL/dt / z``) and Eq. (3):
-    ``dL/dW_ij = sum_b dL/dz_out,i dz_out,i/dw_j`` and
-    ``dL/dt_j = sum_i dL/dz_out,i dz_out,i/dz_j z_j``; silent neurons pass nothing.
-
-    Parameters
-    ----------
-    W : ndarray (n_post, n_pre)
-    record : dict
-        From :func:`layer_forward` for this ``W``.
-    d_t_out : ndarray (batch, n_post)
-        ``dL/dt_out``; ignored at silent neurons.
-
-    Returns
-    -------
-    d_W : ndarray (n_post, n_pre)
-    d_t_in : ndarray (batch, n_pre)
-        0 at silent inputs and at inputs in no causal set.
-    """
-    order, z, z_out, k, S = (record[key] for key in ("order", "z", "z_out", "k", "S"))
-    n_pre = W.shape[1]
-    in_C = np.arange(n_pre)[None, None, :] < k[..., None]          # sorted position r < k
-    w = np.swapaxes(W[:, order], 0, 1)
-    dz_dw, dz_dz = z_derivatives(w, z, z_out, S, in_C)
-    fires = k > 0
-    d_z_out = np.where(fires, d_t_out / np.where(fires, z_out, 1), 0)   # dL/dz = dL/dt / z
-    d_w_sorted = d_z_out[..., None] * dz_dw                             # (batch, post, pre)
-    d_z_in = np.einsum("bi,bir->br", d_z_out, dz_dz)
-    d_t_sorted = d_z_in * np.where(np.isfinite(z), z, 0)                # dL/dt_j = dL/dz_j z_j
-    inverse = np.argsort(order, axis=1)                                 # back to neuron order
-    d_W = np.take_along_axis(d_w_sorted, inverse[:, None, :], axis=2).sum(axis=0)
-    return d_W, np.take_along_axis(d_t_sorted, inverse, axis=1)
+    """Chain rule through one layer: ``(dL/dW, dL/dt_in)`` from ``dL/dt_out (batch, n_post)``
+    (:func:`backward_kernel`); ``dL/dt_in`` is 0 at inputs in no causal set."""
+    W = np.ascontiguousarray(W, dtype=np.float64)
+    d_W = np.zeros_like(W)
+    d_t_in = np.empty(record["z"].shape)
+    backward_kernel(W, record["order"], record["z"], record["z_out"], record["k"],
+                    record["S_C"], d_t_out, d_W, d_t_in)
+    return d_W, d_t_in
 
 
 def membrane(W, t_in, t):
@@ -351,11 +311,11 @@ class Network:
     def __repr__(self):
         return f"mostafa.Network(sizes={self.sizes})"
 
-    def _run(self, t_in, dtype=np.float64):
+    def _run(self, t_in):
         """Every layer's times and backward records from checked input times."""
-        times, records = [t_in.astype(dtype)], []
+        times, records = [t_in.copy()], []
         for W in self.W:
-            t_out, rec = layer_forward(W, times[-1], dtype)
+            t_out, rec = layer_forward(W, times[-1])
             times.append(t_out)
             records.append(rec)
         return times, records
