@@ -15,6 +15,7 @@ with kernel_cache.keyed_by_sources():  # before any kernel is decorated (refsnn.
     from .network import Network
     from .trace import Grads, Trace
     from .surrogate import SURROGATES, Surrogate
+    from . import timing  # spike-time models (their kernels too are keyed by the sources)
 
 __all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "rtrl", "losses", "gradcheck", "reference", "rnn",
            "Surrogate", "SURROGATES"]

@@ -250,7 +250,7 @@ def check_times(t_in, n_in, name="t_in"):
 
 
 class Network:
-    """A feed-forward network of Mostafa's neurons: ``W[l]`` is ``(n_{l+1}, n_l)``, ``W[post, pre]``.
+    """A feed-forward network of Mostafa's neurons: ``W[l]`` ``(n_{l+1}, n_l)``, ``W[post, pre]``.
 
     Parameters
     ----------
