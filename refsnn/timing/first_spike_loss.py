@@ -27,9 +27,9 @@ al. 2021 divide ``t`` by a temperature); it does not depend on when the sample s
 
 Silent outputs (``t = inf``) are treated as spiking at ``t_silent`` (default ``inf``,
 probability 0) and get no gradient. If the target itself is silent the sample's loss is
-``+inf`` at ``t_silent = inf``; its gradient is still the finite limit, ``p_k`` for every other
-output (pushing the competitors later), which is what the formula above gives with
-``p_y = 0``. A finite ``t_silent`` keeps the value finite.
+``+inf`` at ``t_silent = inf``; its gradient is still the finite limit, the formula above with
+``p_y = 0``: ``dL/dt_k = -p_k (dx_k/dt_k) / B < 0`` for every other output, which pushes the
+competitors later. A finite ``t_silent`` keeps the value finite.
 
 **Keeping neurons firing.** A neuron whose causal set does not exist has no gradient; once
 every neuron of a layer is silent for a sample, nothing reaches the layers below. Mostafa's
