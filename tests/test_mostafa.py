@@ -145,7 +145,8 @@ def fd_report(net, t_in, c):
     return report, grads
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(seed=st.integers(0, 2**31 - 1), depth=st.integers(1, 3), batch=st.integers(1, 3))
 def test_gradient_matches_finite_differences(seed, depth, batch):
     rng = np.random.default_rng(seed)
@@ -227,7 +228,7 @@ def test_time_stepped_kernel_converges_with_order_one():
     for dt in dts:
         grid = stepped.simulate(net, t_in, dt, t_max=8.0)
         assert all(np.array_equal(np.isfinite(a), np.isfinite(g)) for a, g in zip(exact, grid))
-        errors.append(max(np.max(np.abs(a - g), where=np.isfinite(a), initial=0)
+        errors.append(max(np.max(np.abs(a[np.isfinite(a)] - g[np.isfinite(a)]), initial=0)
                           for a, g in zip(exact[1:], grid[1:])))
     order = np.polyfit(np.log(dts), np.log(errors), 1)[0]
     print(f"dt-convergence: max error {errors[0]:.3g} at dt={dts[0]} to {errors[-1]:.3g} at "

@@ -13,21 +13,23 @@ One run (:func:`run`): weights from :meth:`~refsnn.timing.mostafa.Network.init` 
 the weight-sum penalty ``K = 1``, the gradient norm clipped to 1
 (:func:`refsnn.timing.training.epoch`).
 
-Budgets (the data set is fixed by ``data_seed = 0``):
+Budgets (the data set is fixed by ``data_seed = 1``):
 
 * ``quick``: 200 / 100 / 200 samples (train / valid / test), 3 epochs, 2 seeds (the tests);
 * ``small`` (the figure, ``make figures``): 2000 / 500 / 1000, 30 epochs, seeds 100-104;
 * ``full``: the published 5000 / 1000 / 1000, 40 epochs, seeds 100-109.
 
-How the setting was chosen: on seeds 0-2 (never reported) with 2000 training samples and the
-test split of ``data_seed = 0``: ``lr`` 0.003-0.02, batches of 32 and 64, 20 and 30 epochs, with
-and without the decay, 60 and 120 hidden neurons, ``K`` 0.1 and 1, and the loss on ``t``
-instead of ``z`` (74-80%, against 89-95% on ``z`` after 20 epochs); the chosen one reached
-98.3% there. About ten settings in all.
+How the setting was chosen: on seeds 0-2 with 2000 training samples of ``data_seed = 0``,
+judged on its test split; so the reported runs use other seeds (100 on) and another data set
+(``data_seed = 1``, none of whose samples the tuning saw). Tried: ``lr`` 0.003-0.02, batches of
+32 and 64, 20 and 30 epochs, with and without the decay, 60 and 120 hidden neurons, ``K`` 0.1
+and 1, and the loss on ``t`` instead of ``z`` (74-80%, against 89-95% on ``z`` after 20
+epochs); the chosen one reached 98.3% there. About ten settings in all.
 
-Published references (test accuracy): a shallow classifier (no hidden layer) about 64%, an ANN
-about 98.7% (Kriener et al. 2021), LIF time-to-first-spike networks about 96-97% (Göltz et al.
-2021, 95.9 +- 0.7% in their software runs; Kriener et al.'s EventProp-style runs ~97%).
+Published references (test accuracy), as the issue lists them: a shallow classifier (no hidden
+layer) about 64%, an ANN about 98.7%, LIF time-to-first-spike networks about 96-97% (Kriener et
+al. 2021, Göltz et al. 2021; the papers are not among the project's texts, so these numbers
+are not re-checked here).
 
 Recorded per epoch (epoch 0 = the initial network): the training cross-entropy (the median over
 the epoch's batches), penalty and accuracy (means over the batches), the validation
@@ -54,7 +56,7 @@ NAME = "yin_yang_timing"
 FIGURE = "yin_yang_timing"
 #: the model and the optimiser
 BASE = dict(hidden=120, mean=2.0, std=1.0, lr=0.02, decay=0.9, batch_size=64, on="z", K=1.0,
-            clip=1.0, data_seed=0)
+            clip=1.0, data_seed=1)
 #: per size, the data and the epochs
 BUDGET = {"quick": dict(n_train=200, n_valid=100, n_test=200, epochs=3),
           "small": dict(n_train=2000, n_valid=500, n_test=1000, epochs=30),

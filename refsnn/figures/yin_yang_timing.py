@@ -16,8 +16,7 @@ What must be visible:
   lines named in the legend (a shallow classifier ~64%, LIF time-to-first-spike ~96.5%, an ANN
   ~98.7%) and the median (range) test accuracy;
 * (c) the training cross-entropy (median over the epoch's batches, log scale) and the
-  weight-sum penalty (mean over the batches) while it is above 0, median and range; the epoch
-  from which it is 0 in every seed.
+  weight-sum penalty (mean over the batches; gaps where it is 0), median and range.
 
 Read next: refsnn/figures/style.py, the house style every figure shares.
 """
@@ -129,10 +128,6 @@ def draw(results, out_dir, quick=False):
         penalty = _array(results, "train_penalty")
         _band(ax_l, epochs, np.where(penalty > 0, penalty, np.nan), "#9467bd", ls="--",
               label="weight-sum penalty, K = %g (where > 0)" % config["K"])
-        zero = np.nonzero(np.all(penalty[:, ::-1] == 0, axis=0).cumprod())[0]
-        if zero.size:
-            ax_l.text(0.98, 0.5, f"penalty 0 in every seed\nfrom epoch {epochs[-1 - zero[-1]]} on",
-                      transform=ax_l.transAxes, ha="right", fontsize=6.5, color="#9467bd")
         ax_l.set_yscale("log")
         ax_l.set_xlim(epochs[0], epochs[-1])
         ax_l.set_xlabel("epoch")

@@ -1,5 +1,5 @@
 r"""The first-to-spike code: its cross-entropy, its prediction, and the penalty that keeps
-neurons firing (Mostafa 2018, §III; tutorial §V-C).
+neurons firing (Mostafa 2018; tutorial §V-C).
 
 The class is the output neuron that fires first. The loss is a softmax cross-entropy whose
 logits are the negative output spike times, in one of two variables:
@@ -18,7 +18,8 @@ with ``p = softmax(-x)`` and
     \frac{\partial x_{b,k}}{\partial t_{b,k}}, \qquad
     \frac{\partial x}{\partial t} = z \ (\texttt{on="z"}), \ 1 \ (\texttt{on="t"}).
 
-Why ``z`` by default: it is Mostafa's loss (the softmax over ``-z_out``), and his network is
+Why ``z`` by default: it is Mostafa's loss (the softmax over ``-z_out``; his paper is not among
+the project's texts, a public re-implementation cites it as his Eq. 11), and his network is
 linear in ``z`` within a causal set, so the loss is a plain softmax cross-entropy of a
 piecewise-linear function of the inputs' ``z``. ``on="t"`` is the form of later work (Göltz et
 al. 2021 divide ``t`` by a temperature); it does not depend on when the sample starts, while the
@@ -30,6 +31,9 @@ probability 0) and get no gradient. If the target itself is silent the sample's 
 ``+inf`` at ``t_silent = inf``; its gradient is still the finite limit, the formula above with
 ``p_y = 0``: ``dL/dt_k = -p_k (dx_k/dt_k) / B < 0`` for every other output, which pushes the
 competitors later. A finite ``t_silent`` keeps the value finite.
+
+Measured (``refsnn.experiments``): on Yin-Yang the loss on ``t`` reached 74-80% where the loss
+on ``z`` reached 89-95% with the same budget; on the temporal XOR it solved fewer seeds.
 
 **Keeping neurons firing.** A neuron whose causal set does not exist has no gradient; once
 every neuron of a layer is silent for a sample, nothing reaches the layers below. Mostafa's

@@ -1,6 +1,6 @@
 r"""Mostafa's exact spike times: non-leaky integrate-and-fire neurons that fire once.
 
-**Model** (tutorial §V-C, Eq. 18, J-Eq. 15, after Mostafa 2018, §II). Time is measured in units
+**Model** (tutorial §V-C, Eq. 18, J-Eq. 15, after Mostafa 2018). Time is measured in units
 of the synaptic time constant (``tau_syn = 1``), the threshold is ``theta = 1``, the membrane
 starts at rest, ``U_i(0) = 0``, and every neuron fires at most once: neuron ``j`` of the layer
 below spikes at ``t_j`` (``inf``: never). The paper prints the kernel with ``t_i^r``, the
@@ -60,7 +60,7 @@ condition since ``z*_k > z_(k)``. If the sum over every spiking input exceeds 1 
 fires (the last prefix qualifies, ``z_(m+1) = inf``); with a smaller sum it may still fire
 early and then the potential falls back (an inhibitory input after the spike).
 
-**Exact derivatives** (Mostafa 2018, §II). Differentiating ``z_out (S_C - 1) = A_C`` for
+**Exact derivatives** (Mostafa 2018). Differentiating ``z_out (S_C - 1) = A_C`` for
 ``i in C``:
 
 .. math::
@@ -219,8 +219,8 @@ def membrane(W, t_in, t):
 
         U_i(t) = \sum_j W_{ij}\, \Theta(t - t_j) \left(1 - e^{-(t - t_j)}\right)
 
-    The neuron's own spike is not applied (no reset): after ``t_i`` the curve shows the
-    potential the inputs would give, as the tutorial's Fig. 6 draws it.
+    The neuron's own spike is not applied (no reset): after ``t_i`` the values are the potential
+    the inputs would give; the figure ``temporal_xor`` cuts each curve at its spike.
 
     Parameters
     ----------
