@@ -72,7 +72,7 @@ def draw(results, out_dir, quick=False):
     t_in, y = tx.patterns()
     t_out = np.array([[np.inf if v is None else v for v in row] for row in run["metrics"]["t_out"]])
     t_end = float(np.max(t_out[np.isfinite(t_out)], initial=2.0)) + 0.6
-    grid, times, U = potentials(run["metrics"]["W"], t_in, t_end)
+    grid, times, U = potentials(run["metrics"]["W"], t_in, t_end, n=400 if quick else 2000)
     ok, total = tx.success_fraction(results)
     lo, hi, top = -1.0, 1.45, 1.62
     with style.house_style():

@@ -134,12 +134,11 @@ def causal_set(w, z, order, n_arrived):
 
 @numba.njit(cache=True)
 def forward_kernel(W, t_in, order, z, t_out, z_out, k, S_C):
-    """One layer, every sample: fills ``order, z`` ``(B, n_pre)`` and ``t_out, z_out, k, S_C``
-    ``(B, n_post)`` from ``W`` ``(n_post, n_pre)`` and ``t_in`` ``(B, n_pre)`` (module docstring:
-    ``z`` relative to each sample's first input)."""
+    """One layer, every sample: fills ``z`` ``(B, n_pre)`` and ``t_out, z_out, k, S_C``
+    ``(B, n_post)`` from ``W`` ``(n_post, n_pre)``, ``t_in`` ``(B, n_pre)`` and its time order
+    ``order`` (module docstring: ``z`` relative to each sample's first input)."""
     B, n_pre = t_in.shape
     for b in range(B):
-        order[b] = np.argsort(t_in[b], kind="mergesort")     # stable: ties keep index order
         n_arrived = 0
         for j in range(n_pre):
             if t_in[b, j] < np.inf:
@@ -196,6 +195,9 @@ def layer_forward(W, t_in):
     rec = dict(order=np.empty((B, n_pre), np.int64), z=np.empty((B, n_pre)),
                z_out=np.empty((B, n_post)), k=np.empty((B, n_post), np.int64),
                S_C=np.empty((B, n_post)))
+    # each sample's inputs in time order, silent ones last; stable, so ties keep index order
+    # (sorted by NumPy: Numba's own argsort takes seconds to compile)
+    rec["order"][:] = np.argsort(t_in, axis=1, kind="stable")
     t_out = np.empty((B, n_post))
     forward_kernel(W, t_in, rec["order"], rec["z"], t_out, rec["z_out"], rec["k"], rec["S_C"])
     return t_out, rec
