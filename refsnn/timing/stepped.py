@@ -23,7 +23,7 @@ and so acts from step ``floor(t / dt) + 1`` (the kernel's one-step delay of ``I`
 interpolation, a further delay in ``[0, dt)``. Both are first order in ``dt``, and so is the
 error of every layer (tested: the measured order of the maximum error over a network is 1).
 
-Read next: refsnn/figures/temporal_xor.py, the trained temporal XOR.
+Read next: refsnn/timing/training.py, how the network is trained.
 """
 from __future__ import annotations
 
