@@ -16,7 +16,8 @@ with kernel_cache.keyed_by_sources():  # before any kernel is decorated (refsnn.
     from .trace import Grads, Trace
     from .surrogate import SURROGATES, Surrogate
     from . import stdp  # noqa: E402  (its kernels too are keyed by the sources)
+    from . import timing  # spike-time models (their kernels too are keyed by the sources)
 
 __all__ = ["LIFParams", "Network", "Trace", "Grads", "bptt", "rtrl", "losses", "gradcheck", "reference", "rnn",
-           "Surrogate", "SURROGATES", "stdp"]
+           "Surrogate", "SURROGATES", "stdp", "timing"]
 __version__ = "0.1.0"

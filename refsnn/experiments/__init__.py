@@ -35,10 +35,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import feedback_comparison
+from . import feedback_comparison, temporal_xor, yin_yang_timing
 
 #: registry: experiment name -> module
-EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison)])
+EXPERIMENTS = OrderedDict([(m.NAME, m) for m in (feedback_comparison, temporal_xor,
+                                                  yin_yang_timing)])
 
 
 def _uptime():
