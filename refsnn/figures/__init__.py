@@ -23,6 +23,7 @@ from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
                encodings, feedback_alignment, lif_dynamics, performance, surrogates)
+from . import bptt_influence, output_codes, reset_modes
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -35,6 +36,9 @@ FIGURES = OrderedDict([
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
+    ("bptt_influence", bptt_influence),            # "lessons" Fig. 9b, left
+    ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
 ])
 
 
