@@ -142,18 +142,11 @@ def make(out_dir, quick=False):
         ax_u = fig.add_subplot(grid[0, :])
         ax_g = fig.add_subplot(grid[1, 0])
         ax_log = fig.add_subplot(grid[1, 1])
-        ax_u.plot(steps, d["U"], color=style.INK, lw=1.0)
-        ax_u.axhline(theta, color="0.4", lw=0.8, ls="--")
-        ax_u.vlines(steps[d["S"] > 0], 1.25 * theta, 1.4 * theta, color=style.SPIKE_RED,
-                    lw=1.0, clip_on=False)
+        style.membrane_panel(ax_u, steps, d["U"], d["S"], theta)
         ax_u.axvline(t, color=style.SPIKE_RED, lw=0.8, alpha=0.5)
         ax_u.text(t - 0.6, 0.03 * theta, f"loss $L[t] = S[t]$, $t = {t}$",
                   color=style.SPIKE_RED, ha="right")
-        ax_u.set_ylim(-0.05, 1.42 * theta)
         ax_u.set_xlim(0, N_STEPS)
-        ax_u.set_yticks([0, theta])
-        ax_u.set_yticklabels(["0", r"$\vartheta$"])
-        ax_u.set_ylabel("$U$")
         ax_u.set_xlabel("step $n$", labelpad=1)
         ax_u.set_title("(a) One current-based LIF neuron, an input spike at every step, "
                        "reset detached", loc="left")

@@ -32,7 +32,8 @@ What must be visible (four panels sharing the time axis):
 Under the weak current the two resets give (nearly) the same spike train, as the paper says
 they converge for a slowly rising ``U``; the spike count of each mode is in its panel's legend.
 
-Read next: refsnn/figures/output_codes.py, the rate and latency codes of a trained output layer.
+Read next: refsnn/figures/style.py, the house style (and ``membrane_panel``) every figure
+draws with.
 """
 from __future__ import annotations
 
@@ -116,19 +117,11 @@ def make(out_dir, quick=False):
                        rf"($\vartheta = {THETA:g}$)")
         for ax, reset in zip(axes[1:], RESETS):
             m = d[reset]
-            top = max(1.4 * THETA, 1.08 * m["U"].max())
-            ax.plot(t_ms, m["U"], color=style.INK, lw=1.0,
-                    label=f"{LABELS[reset]}: {m['count']} spikes")
-            ax.axhline(THETA, color="0.4", lw=0.8, ls="--")
-            spikes = t_ms[m["S"] > 0]
-            ax.vlines(spikes, 1.02 * top, 1.12 * top, color=style.SPIKE_RED, lw=0.8,
-                      clip_on=False)
-            ax.set_ylim(min(-0.05, m["U"].min() - 0.05), 1.14 * top)
-            ax.set_ylabel("$U$")
+            style.membrane_panel(ax, t_ms, m["U"], m["S"], THETA,
+                                 top=max(1.4 * THETA, 1.08 * m["U"].max()),
+                                 label=f"{LABELS[reset]}: {m['count']} spikes")
             ax.legend(loc="upper left", handlelength=0, handletextpad=0,
                       bbox_to_anchor=(0.0, 0.97))
-            ax.set_yticks([0, THETA])
-            ax.set_yticklabels(["0", rf"$\vartheta$"])
         axes[-1].set_xlabel("Time (ms)")
         axes[-1].set_xlim(0, t_ms[-1] + 1)
         fig.align_ylabels(axes)
