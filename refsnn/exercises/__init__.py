@@ -16,6 +16,10 @@ dfa_update  direct feedback alignment: ``dfa_layer_error`` returns the DFA error
             (:mod:`.dfa_update`)
 ==========  ==============================================================================
 
+``activity_regulariser``: activity regularisation, ``lower_bound_grad`` returns the gradient
+``dg/dS`` of Zenke & Vogels' lower bound on a hidden layer's spike counts, which the grader
+composes into BPTT as ``gS_ext`` (:mod:`.activity_regulariser`).
+
 In Python: ``refsnn.exercises.grade("lif_bptt", "my_file.py")`` returns a
 :class:`~refsnn.exercises.core.Result` (``.passed``, ``.exit_code``, ``.text``, ``.to_json()``).
 
@@ -25,11 +29,12 @@ from __future__ import annotations
 
 import ast
 
-from . import dfa_update, lif_bptt, rtrl_step
+from . import activity_regulariser, dfa_update, lif_bptt, rtrl_step
 from .core import Grading, Result
 
 #: name -> spec module
-EXERCISES = {spec.NAME: spec for spec in (lif_bptt, rtrl_step, dfa_update)}
+EXERCISES = {spec.NAME: spec for spec in (lif_bptt, rtrl_step, dfa_update,
+                                          activity_regulariser)}
 
 
 def spec(name):

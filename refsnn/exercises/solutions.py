@@ -5,13 +5,15 @@
 the exercise's signature. ``layer_backward_numpy`` is the same computation written the way the
 stub :mod:`refsnn.exercises.lif_bptt` asks for it, in plain NumPy between the same markers (the
 tests fill the stub with it and mutate it into typical mistakes). The same holds for
-``rtrl_step`` / ``rtrl_step_numpy`` and ``dfa_layer_error`` / ``dfa_layer_error_numpy``;
+``rtrl_step`` / ``rtrl_step_numpy``, ``dfa_layer_error`` / ``dfa_layer_error_numpy`` and
+``lower_bound_grad`` / ``lower_bound_grad_numpy``;
 :data:`NUMPY_SOLUTIONS` names the NumPy version of each exercise.
 
 Read next: docs/design.md, the design behind everything read so far.
 """
 import numpy as np
 
+from .. import losses
 from ..grad.bptt import error_to_input, layer_adjoints, weight_gradient
 from ..grad.forward import block_sensitivity_step
 
@@ -104,6 +106,26 @@ def dfa_layer_error_numpy(gI_o, W_o, H, U, params, surrogate):
     return delta
 
 
+# ---------------------------------------------------------------------- activity_regulariser
+def lower_bound_grad(S, lam, v_lower):
+    """The library's :func:`refsnn.losses.lower_bound` (its gradient) in the exercise's
+    signature."""
+    return losses.lower_bound(S, lam, v_lower)[1]
+
+
+def lower_bound_grad_numpy(S, lam, v_lower):
+    """The stub of :mod:`refsnn.exercises.activity_regulariser` filled in (see its docstring)."""
+    B, T, M = S.shape
+    # ---- YOUR CODE START ----
+    zeta = S.sum(axis=1)                                  # spike counts (B, M)
+    deficit = np.maximum(v_lower - zeta, 0.0)             # [v_lower - zeta]_+
+    d_zeta = -2.0 * lam / (B * M) * deficit               # dg/dzeta, mean over b and i
+    dS = np.repeat(d_zeta[:, None, :], T, axis=1)         # dzeta/dS[n] = 1 at every step
+    # ---- YOUR CODE END ----
+    return dS
+
+
 #: exercise name -> the plain-NumPy solution written the way its stub asks
 NUMPY_SOLUTIONS = {"lif_bptt": layer_backward_numpy, "rtrl_step": rtrl_step_numpy,
-                   "dfa_update": dfa_layer_error_numpy}
+                   "dfa_update": dfa_layer_error_numpy,
+                   "activity_regulariser": lower_bound_grad_numpy}

@@ -21,10 +21,10 @@ import os
 import time
 from collections import OrderedDict
 
-from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
-               encodings, feedback_alignment, lif_dynamics, performance, stdp_frequency,
-               stdp_learning, stdp_vs_gradient, stdp_window, surrogates, temporal_xor,
-               yin_yang_timing)
+from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
+               datasets, encodings, feedback_alignment, lif_dynamics, output_codes, performance,
+               reset_modes, stdp_frequency, stdp_learning, stdp_vs_gradient, stdp_window,
+               surrogates, temporal_xor, yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -37,6 +37,9 @@ FIGURES = OrderedDict([
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
+    ("bptt_influence", bptt_influence),            # "lessons" Fig. 9b, left
+    ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
     ("temporal_xor", temporal_xor),                # Fig. 6: Mostafa's exact spike times
     ("yin_yang_timing", yin_yang_timing),          # §V-C on Yin-Yang: exact spike times
     ("stdp_window", stdp_window),                  # "lessons" App. C.2, Eq. 50, Fig. S.13
