@@ -22,13 +22,15 @@ import time
 from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
-               encodings, feedback_alignment, lif_dynamics, performance, surrogates)
+               encodings, feedback_alignment, lif_dynamics, performance, surrogate_landscape,
+               surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
     ("lif_dynamics", lif_dynamics),                # Fig. 1
     ("computational_graph", computational_graph),  # Fig. 2
     ("surrogates", surrogates),                    # Fig. 3
+    ("surrogate_landscape", surrogate_landscape),  # journal Fig. 4: loss along a path
     ("performance", performance),                  # benchmark (not in the paper)
     ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
     ("datasets", datasets),                        # the tasks of refsnn.datasets
