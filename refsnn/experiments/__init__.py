@@ -38,12 +38,13 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import feedback_comparison
+from . import feedback_comparison, true_vs_surrogate
 from .store import jsonable, versions
 from .sweep import BACKENDS, SweepError, grid, run_sweep
 
 #: registry: experiment name -> module
-EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison)])
+EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison),
+                           (true_vs_surrogate.NAME, true_vs_surrogate)])
 
 
 def _uptime():

@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
                encodings, feedback_alignment, lif_dynamics, performance, surrogate_landscape,
-               surrogates)
+               surrogates, true_vs_surrogate)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -37,6 +37,7 @@ FIGURES = OrderedDict([
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("true_vs_surrogate", true_vs_surrogate),      # Zenke & Vogels Fig. 2b
 ])
 
 
