@@ -13,8 +13,7 @@ What must be visible:
 * (c) test accuracy after training against the initial gain, both gradients (median and
   range), 95% dotted;
 * (d) the initial hidden activity (spikes per hidden neuron and test sample, median over
-  seeds, log scale)
-  against the gain: what the true gradient's readout has to work with.
+  seeds, log scale) against the gain: what the true gradient's readout has to work with.
 
 What it found (small version, seeds 0-2, 500 samples per class, 20 epochs; test accuracy over
 the three seeds): the surrogate gradient reaches 100% (100-100%) at every gain, 2 to 7. The
@@ -82,7 +81,7 @@ def draw(results, out_dir, quick=False):
     gains = sorted({g for _, g in data})
     shown = [gains[0]] + ([7.0] if 7.0 in gains and gains[0] != 7.0 else [])
     with style.house_style():
-        fig = style.new_figure(13.0, 3.2)
+        fig = style.new_figure(13.0, 3.8)
         ax_l, ax_a, ax_t, ax_s = fig.subplots(1, 4)
         for grad in tvs.GRADIENTS:
             c = COLOURS[grad]
@@ -99,13 +98,14 @@ def draw(results, out_dir, quick=False):
             err = [[m - a.min() for m, a in zip(med, acc)], [a.max() - m for m, a in zip(med, acc)]]
             ax_t.errorbar(ok, med, yerr=err, c=c, marker="o", ms=4, lw=1.3, capsize=2,
                           label=tvs.LABELS[grad])
-        spikes = [np.median(data[("true", g)]["initial_hidden_spikes"]) for g in gains
-                  if ("true", g) in data]
-        ax_s.plot([g for g in gains if ("true", g) in data], spikes, "o-", c=style.INK, ms=4)
-        ax_s.set_yscale("log")
+        ok = [g for g in gains if ("true", g) in data]
+        spikes = np.array([np.median(data[("true", g)]["initial_hidden_spikes"]) for g in ok])
+        if np.any(spikes > 0):   # a silent layer (0) has no place on the log axis
+            ax_s.plot(np.array(ok)[spikes > 0], spikes[spikes > 0], "o-", c=style.INK, ms=4)
+            ax_s.set_yscale("log")
         ax_l.axhline(np.log(2), ls=":", c="0.6", lw=0.8)
         ax_l.text(d["epoch"][-1], np.log(2) - 0.02, r"$\ln 2$", color="0.45", fontsize=7,
-                  ha="right", va="top")
+                  ha="right", va="top", clip_on=True)
         ax_l.set_ylabel("training loss")
         ax_l.set_title("(a) training loss", loc="left")
         ax_a.axhline(0.5, ls=":", c="0.6", lw=0.8)
@@ -127,14 +127,14 @@ def draw(results, out_dir, quick=False):
             ax.set_xlabel(r"initial gain ($W \sim \mathcal{N}(0, (\mathrm{gain}(1-\beta))^2/n)$)")
             ax.set_xticks(gains)
         handles, labels = ax_l.get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
+        fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=2,
                    fontsize=7)
-        fig.text(0.5, 1.0, f"binary randman, 20-100-2 LIF network, max-over-time readout; "
+        fig.text(0.5, 0.995, f"binary randman, 20-100-2 LIF network, max-over-time readout; "
                  f"{results['size']} version: median (line) and range (band, bars) over "
                  f"{len(results['seeds'])} seed(s); the true gradient trains only the readout "
-                 "(every hidden gradient is exactly 0)", ha="center", va="bottom", fontsize=7,
+                 "(every hidden gradient is exactly 0)", ha="center", va="top", fontsize=7,
                  color="0.35")
-        fig.tight_layout()
+        fig.subplots_adjust(left=0.05, right=0.995, bottom=0.3, top=0.86, wspace=0.33)
         return style.save(fig, out_dir, NAME, quick=quick)
 
 
