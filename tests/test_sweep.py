@@ -232,7 +232,7 @@ def test_loky_processes_give_the_serial_results_bit_for_bit(serial, tmp_path):
 def cluster():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, scheduler_port=0,
+                                  dashboard_address=":0", scheduler_port=0,
                                   silence_logs=40) as c:
         yield c
 
@@ -255,3 +255,13 @@ def test_dask_cluster_gives_the_serial_results_and_resumes(serial, cluster, tmp_
     again = sw.run_sweep(TINY, (configs, [0, 1]), progress=False, backend="dask",
                          scheduler=address, store=tmp_path / "r2")
     assert (again["executed"], again["stored"]) == (1, 3) and len(executions(log)) == 5
+
+
+def test_a_cluster_with_other_versions_is_refused(cluster):
+    """A scheduler or worker with another refsnn would leave tasks pending or compute other
+    numbers: refused before any task, naming the difference."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.Client(cluster.scheduler_address) as client:
+        sw.check_cluster(client)                                  # the same code: accepted
+        with pytest.raises(RuntimeError, match="git_commit.*'elsewhere'"):
+            sw.check_cluster(client, expected=dict(st.versions(), git_commit="elsewhere"))

@@ -208,9 +208,39 @@ def _joblib(tasks, run, backend, n_jobs, scheduler, numba_threads):
             yield from jobs()
         return
     from distributed import Client
-    with Client(scheduler, set_as_default=True) as client, \
-            parallel_config(backend="dask", n_jobs=n_jobs, client=client):
-        yield from jobs()
+    with Client(scheduler, set_as_default=True) as client:
+        check_cluster(client)
+        with parallel_config(backend="dask", n_jobs=n_jobs, client=client):
+            yield from jobs()
+
+
+def check_cluster(client, expected=None):
+    """Refuse a Dask cluster whose scheduler or workers run another refsnn (or none).
+
+    The scheduler unpickles the task graph and the workers run it, so each needs the same
+    refsnn: a scheduler that cannot import the runner leaves the tasks pending forever. Each
+    reports :func:`store.versions` (refsnn, NumPy, Numba, Python, git commit), compared with
+    ``expected`` (default: this process's). Raises RuntimeError naming the first difference,
+    or if no worker is connected.
+    """
+    expected = _store.versions() if expected is None else expected
+    try:
+        found = {f"worker {w}": v for w, v in client.run(_store.versions).items()}
+        if not found:
+            raise RuntimeError(f"the Dask cluster at {client.scheduler.address} has no workers")
+        found["the scheduler"] = client.run_on_scheduler(_store.versions)
+    except RuntimeError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - e.g. ModuleNotFoundError on the other side
+        raise RuntimeError(f"the Dask cluster cannot run refsnn's sweep code "
+                           f"({type(exc).__name__}: {exc}); the scheduler and every worker need "
+                           f"the same refsnn as this process ({expected})") from None
+    for where, v in found.items():
+        if v != expected:
+            diff = {k: (v.get(k), expected.get(k)) for k in set(v) | set(expected)
+                    if v.get(k) != expected.get(k)}
+            raise RuntimeError(f"{where} runs other versions than this process "
+                               f"(theirs, ours): {diff}")
 
 
 def _indexed(index, run, config, seed, numba_threads):
@@ -327,5 +357,5 @@ def run_sweep(experiment, size="small", progress=True, *, backend="serial", n_jo
             "seconds": time.perf_counter() - t0}
 
 
-__all__ = ["BACKENDS", "SweepError", "grid", "plan", "execute", "check_backend", "run_sweep",
-           "resolve_experiment"]
+__all__ = ["BACKENDS", "SweepError", "grid", "plan", "execute", "check_backend", "check_cluster",
+           "run_sweep", "resolve_experiment"]

@@ -66,6 +66,9 @@ Read next: refsnn/figures/style.py, the house style every figure shares.
 """
 from __future__ import annotations
 
+import copy
+import functools
+
 import numpy as np
 
 from .. import LIFParams, Network, bptt, losses
@@ -188,7 +191,13 @@ def surrogate_loss(alphas, loss, directional):
 
 def landscape(quick=False):
     """Everything the figure draws: :func:`along_path` on ``POINTS[quick]`` points, the
-    surrogate loss, and the trained network's training accuracy."""
+    surrogate loss, and the trained network's training accuracy (computed once per process
+    and size; each call returns copies)."""
+    return copy.deepcopy(_landscape(bool(quick)))
+
+
+@functools.lru_cache(maxsize=2)
+def _landscape(quick):
     x, y = task()
     initial, trained = trained_network(x, y)
     alphas = np.linspace(A_MIN, A_MAX, check_int("points", POINTS[bool(quick)], 3))
