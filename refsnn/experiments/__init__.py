@@ -7,7 +7,8 @@ An experiment is a module with
 * ``sweep(size) -> (configs, seeds)``: the runs of the comparison, for ``size`` one of
   ``"quick"`` (the figure tests), ``"small"`` (``make figures``) and ``"full"`` (``--full``);
 * ``table(config, seed, metrics) -> list of dict``: the run's rows of the CSV;
-* ``NAME`` and ``FIGURE`` (the name of its figure in :data:`refsnn.figures.FIGURES`).
+* ``NAME`` and ``FIGURE`` (the name of its figure in :data:`refsnn.figures.FIGURES`);
+* optionally ``DESCRIBE``, the config keys the progress bar shows (default task and rule).
 
 :func:`run_sweep` (:mod:`refsnn.experiments.sweep`) runs every config x seed, serially, in
 local processes or on a Dask cluster, with a progress bar over runs, and with a ``store``

@@ -318,6 +318,7 @@ def run_sweep(experiment, size="small", progress=True, *, backend="serial", n_jo
     pending = [(j, configs[todo[j][0]], todo[j][1]) for j, r in enumerate(records) if r is None]
     stored = len(todo) - len(pending)
     bar = tqdm(total=len(todo), initial=stored, disable=not progress, desc=name, unit="run")
+    describe = getattr(experiment, "DESCRIBE", ("task", "rule"))   # config keys in the bar
     failures = []
     try:
         if backend == "serial":
@@ -335,7 +336,7 @@ def run_sweep(experiment, size="small", progress=True, *, backend="serial", n_jo
                 if runs_store is not None:
                     runs_store.save(record)
                 records[j] = record
-            bar.set_postfix_str(_describe(configs[i], s))
+            bar.set_postfix_str(_describe(configs[i], s, describe))
             bar.update(1)
     finally:
         bar.close()

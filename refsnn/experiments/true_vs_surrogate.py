@@ -45,6 +45,8 @@ NAME = "true_vs_surrogate"
 #: the figure drawn from this experiment (refsnn.figures.FIGURES)
 FIGURE = "true_vs_surrogate"
 GRADIENTS = ("true", "surrogate")
+#: the config entries the progress bar shows
+DESCRIBE = ("gradient", "gain")
 #: feedback_comparison's rule that computes each gradient
 RULE = {"true": "readout", "surrogate": "bptt"}
 LABELS = {"true": "true gradient", "surrogate": "surrogate gradient (SuperSpike)"}
