@@ -24,19 +24,21 @@ from collections import OrderedDict
 from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
                datasets, encodings, feedback_alignment, lif_dynamics, output_codes, performance,
                reset_modes, stdp_frequency, stdp_learning, stdp_vs_gradient, stdp_window,
-               surrogates, temporal_xor, yin_yang_timing)
+               surrogate_landscape, surrogates, temporal_xor, true_vs_surrogate, yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
     ("lif_dynamics", lif_dynamics),                # Fig. 1
     ("computational_graph", computational_graph),  # Fig. 2
     ("surrogates", surrogates),                    # Fig. 3
+    ("surrogate_landscape", surrogate_landscape),  # journal Fig. 4: loss along a path
     ("performance", performance),                  # benchmark (not in the paper)
     ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
     ("datasets", datasets),                        # the tasks of refsnn.datasets
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("true_vs_surrogate", true_vs_surrogate),      # Zenke & Vogels Fig. 2b
     ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
     ("bptt_influence", bptt_influence),            # "lessons" Fig. 9b, left
     ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
