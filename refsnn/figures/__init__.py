@@ -24,7 +24,8 @@ from collections import OrderedDict
 from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
                datasets, encodings, feedback_alignment, lif_dynamics, output_codes, performance,
                reset_modes, stdp_frequency, stdp_learning, stdp_vs_gradient, stdp_window,
-               surrogate_landscape, surrogates, temporal_xor, true_vs_surrogate, yin_yang_timing)
+               surrogate_landscape, surrogate_shape_scale, surrogates, temporal_xor,
+               true_vs_surrogate, yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -39,6 +40,7 @@ FIGURES = OrderedDict([
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
     ("true_vs_surrogate", true_vs_surrogate),      # Zenke & Vogels Fig. 2b
+    ("surrogate_shape_scale", surrogate_shape_scale),  # Zenke & Vogels Fig. 3
     ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
     ("bptt_influence", bptt_influence),            # "lessons" Fig. 9b, left
     ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
