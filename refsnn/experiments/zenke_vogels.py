@@ -189,8 +189,11 @@ def _new_metrics():
             "val_accuracy": []}
 
 
-def fit(config, seed):
+def fit(config, seed, data=None):
     """Train the network of ``config`` from ``seed`` (module docstring); returns the metrics.
+
+    ``data``: the :class:`~refsnn.datasets.SpikeDataset` with splits ``train``, ``valid``,
+    ``test`` (default :func:`dataset`, randman).
 
     Returns
     -------
@@ -204,9 +207,9 @@ def fit(config, seed):
         epoch in which a gradient was not finite, or None), ``seconds``.
     """
     if not config["hidden"]:
-        return fit_without_hidden(config, seed)
+        return fit_without_hidden(config, seed, data)
     t0 = time.perf_counter()
-    data = dataset(config)
+    data = dataset(config) if data is None else data
     tr, va, te = data.split("train"), data.split("valid"), data.split("test")
     net = network(config, seed)
     obj = objective(config)
@@ -252,11 +255,11 @@ def filtered_input(config, x):
     return probe.leaky_readout(x, np.eye(n))[1]
 
 
-def fit_without_hidden(config, seed):
+def fit_without_hidden(config, seed, data=None):
     """:func:`fit` for the network without hidden layer (module docstring), trained with its
     exact gradient and Adam; the same metrics (the hidden activity 0)."""
     t0 = time.perf_counter()
-    data = dataset(config)
+    data = dataset(config) if data is None else data
     sup, predict = LOSSES[config["loss"]]
     splits = {s: (filtered_input(config, data.split(s).x), data.split(s).y)
               for s in ("train", "valid", "test")}

@@ -22,10 +22,11 @@ import time
 from collections import OrderedDict
 
 from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
-               datasets, encodings, feedback_alignment, lif_dynamics, output_codes, performance,
-               reset_modes, stdp_frequency, stdp_learning, stdp_vs_gradient, stdp_window,
-               surrogate_landscape, surrogate_shape_scale, surrogates, temporal_xor,
-               true_vs_surrogate, yin_yang_timing)
+               datasets, digits_latency, encodings, feedback_alignment, lif_dynamics,
+               output_codes, performance, reset_modes, sparse_activity, stdp_frequency,
+               stdp_learning, stdp_vs_gradient, stdp_window, surrogate_landscape,
+               surrogate_shape_scale, surrogates, temporal_xor, true_vs_surrogate,
+               yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -41,6 +42,8 @@ FIGURES = OrderedDict([
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
     ("true_vs_surrogate", true_vs_surrogate),      # Zenke & Vogels Fig. 2b
     ("surrogate_shape_scale", surrogate_shape_scale),  # Zenke & Vogels Fig. 3
+    ("digits_latency", digits_latency),            # Zenke & Vogels Fig. 6b (8x8 digits)
+    ("sparse_activity", sparse_activity),          # Zenke & Vogels Fig. 9, randman column
     ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
     ("bptt_influence", bptt_influence),            # "lessons" Fig. 9b, left
     ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
