@@ -15,11 +15,13 @@ population's mean spike count :math:`\bar\zeta^{(l)}`,
     \right),
 
 with :math:`\lambda_\mathrm{lower} = 100`, :math:`v_\mathrm{lower} = 10^{-3}` (Table 1) and the
-upper bound's threshold :math:`v_\mathrm{upper}` swept over a log grid (Table 1 sweeps the
-threshold, with :math:`\lambda_\mathrm{upper,1} \in \{1, 100\}`; here ``lam`` is fixed, L = 1,
-and one run has no upper bound at all). Every trained network gives one point: its test accuracy
-against the mean number of spikes of its hidden layers together per test input. A sigmoid in
-the logarithm of the activity :math:`s`,
+upper bound's threshold :math:`v_\mathrm{upper}` swept over a log grid with :math:`L = 1`
+(Table 1 sweeps the threshold with :math:`\lambda_\mathrm{upper,1} \in \{1, 100\}`: the small
+version uses 100 alone, which holds the activity near the threshold, the full one both; one
+setting has no upper bound at all). The learning rate is fixed at 0.01, the best of Fig. 3's
+grid (:mod:`~refsnn.experiments.surrogate_shape_scale`). Every trained network gives one
+point: its test accuracy against the mean number of spikes of its hidden layers together per
+test input. A sigmoid in the logarithm of the activity :math:`s`,
 
 .. math::
 
@@ -50,17 +52,17 @@ DESCRIBE = ("hidden", "recurrent", "v_upper")
 #: the lower bound of Table 1 (randman): lam_lower = 100, v_lower = 1e-3
 LOWER = {"lam": 100.0, "v_lower": 1e-3}
 
-#: per size: data, epochs, the upper bound's strength and thresholds (mean spikes per neuron
-#: and input; None: no upper bound), the architectures (hidden sizes, recurrent) and the seeds
+#: per size: data, epochs, learning rate, the upper bound's strengths and thresholds (mean
+#: spikes per neuron and input; None: no upper bound), the architectures (hidden sizes,
+#: recurrent) and the seeds
 SIZES = {
-    "quick": dict(samples_per_class=10, epochs=1, lam=1.0, v_upper=(None, 0.01),
+    "quick": dict(samples_per_class=10, epochs=1, lr=1e-2, lams=(100.0,), v_upper=(None, 0.01),
                   architectures=(((100,), False),), seeds=(0,)),
-    "small": dict(samples_per_class=200, epochs=15, lam=1.0,
-                  v_upper=(None, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 2.0),
+    "small": dict(samples_per_class=150, epochs=12, lr=1e-2, lams=(100.0,),
+                  v_upper=(None, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
                   architectures=(((100,), False), ((100, 100), False)), seeds=(0, 1, 2)),
-    "full": dict(samples_per_class=1000, epochs=50, lam=1.0,
-                 v_upper=(None, 0.001, 0.003, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0,
-                          2.0, 5.0),
+    "full": dict(samples_per_class=1000, epochs=50, lr=1e-2, lams=(1.0, 100.0),
+                 v_upper=(None, 0.003, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0),
                  architectures=(((100,), False), ((100, 100), False), ((100,), True),
                                 ((100, 100), True)), seeds=(0, 1, 2, 3, 4)),
 }
@@ -72,12 +74,14 @@ def configs(size="small"):
         raise ValueError(f"size must be one of {tuple(SIZES)}, got {size!r}")
     s = SIZES[size]
     base = dict(zv.BASE, samples_per_class=s["samples_per_class"], epochs=s["epochs"],
-                lower=dict(LOWER), size=size)
+                lr=s["lr"], lower=dict(LOWER), size=size)
     out = []
     for hidden, recurrent in s["architectures"]:
         for v in s["v_upper"]:
-            upper = None if v is None else {"lam": s["lam"], "v_upper": v, "L": 1}
-            out.append(dict(base, hidden=hidden, recurrent=recurrent, upper=upper, v_upper=v))
+            for lam in (s["lams"] if v is not None else s["lams"][:1]):
+                upper = None if v is None else {"lam": lam, "v_upper": v, "L": 1}
+                out.append(dict(base, hidden=hidden, recurrent=recurrent, upper=upper,
+                                v_upper=v))
     return out
 
 

@@ -92,10 +92,11 @@ def draw(results, out_dir, quick=False):
         ax_t.set_ylabel("hidden-layer spikes per input")
         ax_t.set_title("(b) activity against the threshold", loc="left")
         c0 = results["configs"][0]
+        lams = sorted({c["upper"]["lam"] for c in results["configs"] if c["upper"]})
         fig.text(0.5, 0.995, f"10-class randman, 20-100(-100)-10 LIF networks, zero reset "
-                 f"detached, max-over-time readout, upper bound L1 (lam = "
-                 f"{c0['upper']['lam'] if c0['upper'] else sa.SIZES['small']['lam']:g}) and "
-                 f"lower bound (Table 1); {results['size']} version: "
+                 f"detached, max-over-time readout, lr {c0['lr']:g}, upper bound L = 1 "
+                 f"(lam = {', '.join(f'{v:g}' for v in lams)}) and lower bound (Table 1); "
+                 f"{results['size']} version: "
                  f"{c0['samples_per_class']} samples per class, {c0['epochs']} epochs, "
                  f"{len(results['seeds'])} seed(s)", ha="center", va="top", fontsize=7.5,
                  color="0.35")
