@@ -58,8 +58,8 @@ LOWER = {"lam": 100.0, "v_lower": 1e-3}
 SIZES = {
     "quick": dict(samples_per_class=10, epochs=1, lr=1e-2, lams=(100.0,), v_upper=(None, 0.01),
                   architectures=(((100,), False),), seeds=(0,)),
-    "small": dict(samples_per_class=150, epochs=12, lr=1e-2, lams=(100.0,),
-                  v_upper=(None, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+    "small": dict(samples_per_class=100, epochs=10, lr=1e-2, lams=(100.0,),
+                  v_upper=(None, 0.01, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0),
                   architectures=(((100,), False), ((100, 100), False)), seeds=(0, 1, 2)),
     "full": dict(samples_per_class=1000, epochs=50, lr=1e-2, lams=(1.0, 100.0),
                  v_upper=(None, 0.003, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0),
