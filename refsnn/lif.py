@@ -8,9 +8,13 @@ recurrent ``V`` (``N x N``). State starts at zero, ``I[0] = U[0] = 0``, and for 
 
     S[n]   &= \Theta(U[n] - \vartheta)                       \quad\text{(hard) or } F(U[n]-\vartheta) \text{ (soft)}\\
     I[n+1] &= \alpha I[n] + W S_{in}[n] + V S[n]                                        &\text{(Eq. 7)}\\
-    U[n+1] &= \beta U[n] + I[n] - \vartheta S[n]            &\text{reset="subtract" (Eq. 8)}\\
-    U[n+1] &= (\beta U[n] + I[n]) (1 - S[n])               &\text{reset="zero" (SpyTorch)}\\
-    U[n+1] &= \beta U[n] + I[n]                             &\text{reset="none"}
+    U[n+1] &= \beta U[n] + g I[n] - \vartheta S[n]            &\text{reset="subtract" (Eq. 8)}\\
+    U[n+1] &= (\beta U[n] + g I[n]) (1 - S[n])               &\text{reset="zero" (SpyTorch)}\\
+    U[n+1] &= \beta U[n] + g I[n]                             &\text{reset="none"}
+
+with the input gain ``g = 1`` (the tutorial's Eq. 8, ``input_gain="one"``, the default) or
+``g = 1 - beta`` (``input_gain="1-beta"``: Zenke & Vogels 2021, Eq. 4.1, the forward-Euler
+form of ``tau dU/dt = -U + I``; "lessons from deep learning" Eq. 3).
 
 The non-spiking readout is the same layer with no spikes (``S = 0``), so ``U`` is a leaky
 double-exponential filter of its input.
@@ -38,6 +42,10 @@ from .surrogate import derivative, heaviside, primitive
 RESETS = ("subtract", "zero", "none")
 RESET_SUBTRACT, RESET_ZERO, RESET_NONE = range(3)
 
+#: the factor ``g`` of ``I[n]`` in the membrane update: 1 (tutorial Eq. 8) or ``1 - beta``
+#: (Zenke & Vogels 2021, Eq. 4.1)
+INPUT_GAINS = ("one", "1-beta")
+
 SPIKES = ("hard", "soft", "none")
 SPIKE_HARD, SPIKE_SOFT, SPIKE_NONE = range(3)
 
@@ -59,6 +67,10 @@ class LIFParams:
     detach_reset : bool
         If True, the reset term carries no gradient (SpyTorch/snnTorch practice); if False,
         gradients follow the exact chain rule through the reset.
+    input_gain : {"one", "1-beta"}
+        The factor ``g`` of the current in the membrane update ``U[n+1] = beta U[n] + g I[n]
+        ...``: ``g = 1`` as in the tutorial's Eq. 8 (default), or ``g = 1 - beta`` as in
+        Zenke & Vogels' Eq. 4.1 (and their readout, §4.2.2, with the readout's own ``beta``).
     """
 
     alpha: float
@@ -66,6 +78,7 @@ class LIFParams:
     threshold: float = 1.0
     reset: str = "subtract"
     detach_reset: bool = False
+    input_gain: str = "one"
 
     def __post_init__(self):
         object.__setattr__(self, "alpha", check_unit_interval("alpha", self.alpha))
@@ -75,6 +88,8 @@ class LIFParams:
         if not isinstance(self.reset, str) or self.reset not in RESETS:
             raise ValueError(f"reset must be one of {RESETS}, got {self.reset!r}")
         object.__setattr__(self, "detach_reset", check_bool("detach_reset", self.detach_reset))
+        if not isinstance(self.input_gain, str) or self.input_gain not in INPUT_GAINS:
+            raise ValueError(f"input_gain must be one of {INPUT_GAINS}, got {self.input_gain!r}")
 
     @classmethod
     def from_taus(cls, dt, tau_syn, tau_mem, **kwargs):
@@ -109,6 +124,11 @@ class LIFParams:
         """Integer code of ``reset`` for the kernels."""
         return RESETS.index(self.reset)
 
+    @property
+    def gain(self) -> float:
+        """The input gain ``g``: 1.0, or ``1 - beta`` for ``input_gain="1-beta"``."""
+        return 1.0 if self.input_gain == "one" else 1.0 - self.beta
+
 
 def spike_code(spike: str) -> int:
     """Integer code of a spike mode ``"hard" | "soft" | "none"``; ValueError otherwise."""
@@ -117,19 +137,21 @@ def spike_code(spike: str) -> int:
     return SPIKES.index(spike)
 
 
-#: The scalars of one layer as every kernel takes them: the decays ``alpha, beta`` and the
-#: threshold ``theta`` (in the network's float type), the reset and spike modes and the surrogate
-#: as integer codes (so that one compiled kernel serves every mode), ``detach_reset`` as a bool.
-#: A namedtuple: Numba passes it as one argument and the kernels read ``nrn.alpha``.
+#: The scalars of one layer as every kernel takes them: the decays ``alpha, beta``, the
+#: threshold ``theta`` and the input gain ``gain`` (in the network's float type), the reset and
+#: spike modes and the surrogate as integer codes (so that one compiled kernel serves every
+#: mode), ``detach_reset`` as a bool. A namedtuple: Numba passes it as one argument and the
+#: kernels read ``nrn.alpha``.
 Neuron = namedtuple("Neuron", ["alpha", "beta", "theta", "reset", "detach_reset", "spike",
-                               "sg_code", "sg_scale"])
+                               "sg_code", "sg_scale", "gain"])
 
 
 def neuron(params, surrogate, spike="hard", dtype=np.float64, detach_reset=None) -> Neuron:
     """The :data:`Neuron` record of a layer of ``params`` with ``surrogate`` and ``spike`` mode.
 
-    ``spike="none"`` is a non-spiking layer (the readout): it has no reset either.
-    ``alpha, beta, theta`` are cast to ``dtype`` (float64 or float32, the network's type);
+    ``spike="none"`` is a non-spiking layer (the readout, whose ``params`` are
+    :meth:`refsnn.network.Network.readout_params`): it has no reset either.
+    ``alpha, beta, theta, gain`` are cast to ``dtype`` (float64 or float32, the network's type);
     ``detach_reset`` overrides ``params.detach_reset`` (SuperSpike's ``keep_reset``).
     """
     code = spike_code(spike)
@@ -139,7 +161,7 @@ def neuron(params, surrogate, spike="hard", dtype=np.float64, detach_reset=None)
                   theta=dtype(params.threshold),
                   reset=RESET_NONE if code == SPIKE_NONE else params.reset_code,
                   detach_reset=bool(detach), spike=code, sg_code=surrogate.code,
-                  sg_scale=float(surrogate.scale))
+                  sg_scale=float(surrogate.scale), gain=dtype(params.gain))
 
 
 @numba.njit(cache=True)
@@ -162,12 +184,12 @@ def spike_grad(nrn, x):
 
 @numba.njit(cache=True)
 def membrane_update(nrn, U, I, S):
-    """``U[n+1]`` from ``U[n], I[n], S[n]`` (Eq. 8 and its reset variants)."""
+    """``U[n+1]`` from ``U[n], I[n], S[n]`` (Eq. 8 and its reset variants, input gain ``g``)."""
     if nrn.reset == RESET_SUBTRACT:
-        return nrn.beta * U + I - nrn.theta * S
+        return nrn.beta * U + nrn.gain * I - nrn.theta * S
     if nrn.reset == RESET_ZERO:
-        return (nrn.beta * U + I) * (1.0 - S)
-    return nrn.beta * U + I
+        return (nrn.beta * U + nrn.gain * I) * (1.0 - S)
+    return nrn.beta * U + nrn.gain * I
 
 
 @numba.njit(cache=True)
@@ -181,10 +203,12 @@ def reset_partials(nrn, U, I, S):
     =============  ==================  =============  ==========================
     reset          dU[n+1]/dU[n]       dU[n+1]/dI[n]  dU[n+1]/dS[n]
     =============  ==================  =============  ==========================
-    subtract       beta                1              -theta
-    zero           beta (1 - S[n])     1 - S[n]       -(beta U[n] + I[n])
-    none           beta                1              0
+    subtract       beta                g              -theta
+    zero           beta (1 - S[n])     g (1 - S[n])   -(beta U[n] + g I[n])
+    none           beta                g              0
     =============  ==================  =============  ==========================
+
+    (``g`` the input gain, 1 or ``1 - beta``: :attr:`LIFParams.gain`.)
 
     With ``detach_reset`` the last column is 0: the reset acts in the forward pass but carries
     no gradient (the factor ``1 - S[n]`` of the zero reset stays, it is the forward value).
@@ -192,13 +216,13 @@ def reset_partials(nrn, U, I, S):
     eligibility traces) takes its reset terms from here.
     """
     dU = nrn.beta
-    dI = 1.0
+    dI = nrn.gain
     dS = 0.0
     if nrn.reset == RESET_ZERO:
-        dI = 1.0 - S
-        dU = nrn.beta * dI
+        dU = nrn.beta * (1.0 - S)
+        dI = nrn.gain * (1.0 - S)
         if not nrn.detach_reset:
-            dS = -(nrn.beta * U + I)
+            dS = -(nrn.beta * U + nrn.gain * I)
     elif nrn.reset == RESET_SUBTRACT and not nrn.detach_reset:
         dS = -nrn.theta
     return dU, dI, dS

@@ -5,7 +5,11 @@ is a leaky integrator without spikes:
 
 .. math::
 
-    I_o[n+1] = \alpha I_o[n] + W_o S^{(L)}[n], \qquad U_o[n+1] = \beta U_o[n] + I_o[n].
+    I_o[n+1] = \alpha_o I_o[n] + W_o S^{(L)}[n], \qquad U_o[n+1] = \beta_o U_o[n] + g_o I_o[n],
+
+with the hidden layers' ``alpha, beta`` unless ``readout_alpha, readout_beta`` are given (Zenke &
+Vogels 2021, §4.2.2: a readout time constant of its own), and ``g_o`` the input gain of
+:class:`refsnn.lif.LIFParams` (1, or ``1 - beta_o``).
 
 ``net.W`` holds ``[W^(1), ..., W^(L), W_o]`` (each ``(post, pre)``), ``net.V`` holds
 ``[V^(1), ..., V^(L)]`` with ``None`` where a layer has no recurrence.
@@ -19,8 +23,9 @@ import numpy as np
 
 from . import events as ev
 from . import lif
+from . import initialization
 from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, check_bool,
-                     check_input_values, check_real)
+                     check_input_values, check_real, check_unit_interval)
 from .lif import LIFParams
 from .surrogate import Surrogate, as_surrogate
 from .threads import simulate_work, sized_by
@@ -75,11 +80,17 @@ class Network:
         Precision of the weights, of every trace array and of the BPTT gradients (default
         float64). float32 halves memory and is faster; every other gradient method and the
         gradient checks need float64 (:meth:`astype`).
+    readout_alpha, readout_beta : float in (0, 1), optional
+        The readout's own decays (Zenke & Vogels §4.2.2: ``beta_out = exp(-dt / tau_readout)``
+        with ``tau_readout = 20`` ms); default the hidden layers' ``params.alpha, beta``.
     """
 
-    def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64):
+    def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64,
+                 readout_alpha=None, readout_beta=None):
         self.params = params  # validated by the property setters
         self.surrogate = surrogate
+        readout_params(params, readout_alpha, readout_beta)  # checks them
+        self.readout_alpha, self.readout_beta = readout_alpha, readout_beta
         if not isinstance(W, (list, tuple)) or len(W) < 2:
             raise ValueError("W must be a list with at least one hidden layer and the readout")
         if not isinstance(V, (list, tuple)) or len(V) != len(W) - 1:
@@ -103,6 +114,35 @@ class Network:
         self._params = value
 
     @property
+    def readout_params(self) -> LIFParams:
+        """The readout's parameters: ``params`` with ``readout_alpha, readout_beta`` where given
+        (a non-spiking layer: its threshold and reset are never used)."""
+        return readout_params(self.params, self.readout_alpha, self.readout_beta)
+
+    def options(self):
+        """``{name: value}`` of every model option set away from the tutorial's model (§4):
+        what a gradient method that implements only that model must refuse
+        (:meth:`require_options`)."""
+        p, ro = self.params, self.readout_params
+        out = {}
+        if p.input_gain != "one":
+            out["input_gain"] = p.input_gain
+        if ro.alpha != p.alpha:
+            out["readout_alpha"] = ro.alpha
+        if ro.beta != p.beta:
+            out["readout_beta"] = ro.beta
+        return out
+
+    def require_options(self, method, supported=()):
+        """ValueError naming every option of :meth:`options` that ``method`` does not support
+        (``supported``: the option names it does), before anything runs."""
+        bad = {k: v for k, v in self.options().items() if k not in supported}
+        if bad:
+            listed = ", ".join(f"{k}={v!r}" for k, v in bad.items())
+            raise ValueError(f"{method} does not support the model option(s) {listed}: it "
+                             f"implements the tutorial's LIF model (docs/design.md §4) only")
+
+    @property
     def surrogate(self) -> Surrogate:
         """The surrogate pair, a :class:`refsnn.surrogate.Surrogate`; may be assigned a
         ``Surrogate``, a name or a ``(name, scale)`` tuple (checked on assignment)."""
@@ -115,11 +155,14 @@ class Network:
     # ------------------------------------------------------------------ construction
     @classmethod
     def init(cls, sizes, params, recurrent=False, surrogate=("superspike", 10.0), rng=0,
-             gain=7.0, recurrent_gain=None, dtype=np.float64):
-        r"""Random network with weights ``W^(l)_ij ~ N(0, (gain (1 - beta))^2 / n_pre)``.
+             gain=7.0, recurrent_gain=None, dtype=np.float64, init="normal",
+             readout_alpha=None, readout_beta=None):
+        r"""Random network; by default ``W^(l)_ij ~ N(0, (gain (1 - beta))^2 / n_pre)``.
 
         The ``(1 - beta)`` factor follows SpyTorch's initialisation (Zenke & Vogels 2021, §4.2):
-        with ``U[n+1] = beta U[n] + I[n]`` a constant current is amplified by ``1 / (1 - beta)``.
+        with ``U[n+1] = beta U[n] + I[n]`` a constant current is amplified by ``1 / (1 - beta)``
+        (with ``input_gain="1-beta"`` the membrane has that factor itself, and the weights do
+        not). The other rules are in :mod:`refsnn.initialization`.
 
         Parameters
         ----------
@@ -131,11 +174,17 @@ class Network:
         surrogate : Surrogate | str | (str, float)
         rng : numpy Generator or int seed
         gain, recurrent_gain : float
-            Scale of the feed-forward and recurrent initial weights (``recurrent_gain``
-            defaults to ``gain``).
+            Scale of the feed-forward and recurrent initial weights of the ``"normal"`` rule
+            (``recurrent_gain`` defaults to ``gain``).
         dtype : float64 or float32
             The weights are drawn in float64 and rounded, so a float32 network starts from the
             float64 one of the same seed.
+        init : {"normal", "uniform"} or refsnn.initialization.Fluctuation
+            ``"normal"`` (above), ``"uniform"`` (``U(-1/sqrt(n_pre), 1/sqrt(n_pre))``, Zenke &
+            Vogels §4.2.3) or the fluctuation-driven rule of Rossbroich, Gygax & Zenke 2022
+            (``Fluctuation(nu=...)``).
+        readout_alpha, readout_beta : float, optional
+            The readout's own decays (see :class:`Network`).
         """
         sizes = list(sizes)
         if len(sizes) < 3:
@@ -157,14 +206,12 @@ class Network:
         gain = check_real("gain", gain, 0.0)
         rec_gain = gain if recurrent_gain is None else check_real("recurrent_gain",
                                                                   recurrent_gain, 0.0)
-        rng = as_rng(rng)
-        scale = 1.0 - params.beta
-        W = [rng.normal(0.0, gain * scale / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
-             for l in range(len(sizes) - 1)]
-        V = [rng.normal(0.0, rec_gain * scale / np.sqrt(sizes[l + 1]),
-                        size=(sizes[l + 1], sizes[l + 1])) if recurrent[l] else None
-             for l in range(n_hidden)]
-        return cls(W, V, params, surrogate, dtype=dtype)
+        init = initialization.as_init(init)
+        ro = readout_params(params, readout_alpha, readout_beta)
+        W, V = initialization.draw_weights(init, as_rng(rng), sizes, recurrent, params, ro,
+                                           gain, rec_gain)
+        return cls(W, V, params, surrogate, dtype=dtype, readout_alpha=readout_alpha,
+                   readout_beta=readout_beta)
 
     def copy(self) -> "Network":
         """A deep copy (weights copied, parameters shared: they are immutable)."""
@@ -172,7 +219,8 @@ class Network:
 
     def astype(self, dtype) -> "Network":
         """A deep copy with weights (and hence traces and gradients) in ``dtype``."""
-        return Network(self.W, self.V, self.params, self.surrogate, dtype=dtype)
+        return Network(self.W, self.V, self.params, self.surrogate, dtype=dtype,
+                       readout_alpha=self.readout_alpha, readout_beta=self.readout_beta)
 
     def require_float64(self, method):
         """Raise TypeError unless the network is float64 (``method`` names the caller)."""
@@ -223,8 +271,11 @@ class Network:
     def __repr__(self):
         rec = ["V" if v is not None else "-" for v in self.V]
         dt = "" if self.dtype is np.float64 else f", dtype={np.dtype(self.dtype).name}"
+        ro = "".join(f", {k}={v:g}" for k, v in (("readout_alpha", self.readout_alpha),
+                                                 ("readout_beta", self.readout_beta))
+                     if v is not None)
         return (f"Network(sizes={self.sizes}, recurrent={rec}, params={self.params}, "
-                f"surrogate={self.surrogate}{dt})")
+                f"surrogate={self.surrogate}{dt}{ro})")
 
     # ------------------------------------------------------------------ forward
     @sized_by(simulate_work)
@@ -262,7 +313,7 @@ class Network:
         if x_events is None and isinstance(x_in, np.ndarray) and np.may_share_memory(x, x_in):
             x = x.copy()  # the trace's own input: a later change to the caller's x is no change
         hidden = lif.neuron(self.params, self.surrogate, spike, dtype=dt)
-        readout_nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)  # no spikes
+        readout_nrn = lif.neuron(self.readout_params, self.surrogate, "none", dtype=dt)
         B, T, _ = x.shape
         Is, Us, Ss = [], [], []
         for l in range(self.n_hidden_layers + 1):
@@ -306,6 +357,14 @@ class Network:
         lif.layer_forward(S, _NO_PTR, _NO_IDX, _EMPTY_1D[dt], False, G, _EMPTY_2D[dt], False,
                           nrn, I, U, S_r)
         return I, U
+
+
+def readout_params(params, readout_alpha=None, readout_beta=None):
+    """``params`` with the readout's own ``alpha, beta`` where given (checked, named)."""
+    changes = {k: check_unit_interval(name, v) for k, name, v in
+               (("alpha", "readout_alpha", readout_alpha), ("beta", "readout_beta", readout_beta))
+               if v is not None}
+    return params.replace(**changes) if changes else params
 
 
 def trace_or_input(net, trace, spike, binary_input):

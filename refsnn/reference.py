@@ -7,7 +7,10 @@ over batch and neurons, the same equations as the Numba kernels (docs/design.md 
 
     S[n] = \Theta(U[n]-\vartheta) \text{ or } F(U[n]-\vartheta), \quad
     I[n+1] = \alpha I[n] + S_{in}[n] W^\top + S[n] V^\top, \quad
-    U[n+1] = \beta U[n] + I[n] - \vartheta S[n] \;(\text{or the other resets}).
+    U[n+1] = \beta U[n] + g I[n] - \vartheta S[n] \;(\text{or the other resets}),
+
+with the input gain ``g`` (1 or ``1 - beta``) and the readout's own ``alpha, beta`` where the
+network has them (Zenke & Vogels 2021, Eq. 4.1 and §4.2.2).
 
 It exists for two reasons:
 
@@ -53,6 +56,8 @@ def surrogate_primitive(name, scale, x):
     if name == "boxcar":
         h = one / (2 * s)
         return np.clip(x + h, 0, 2 * h)
+    if name == "asymptotic_superspike":  # s times the superspike primitive
+        return s * x / (one + s * ax) + one
     raise ValueError(f"unknown surrogate {name!r}")
 
 
@@ -91,12 +96,17 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
     check_input_values(x, "x", binary_input)
     x = x.astype(dtype)
     p, sg = net.params, net.surrogate
-    alpha, beta, theta = (dtype(v) for v in (p.alpha, p.beta, p.threshold))
+    theta = dtype(p.threshold)
     B, T, _ = x.shape
     S_in = x
     Is, Us, Ss = [], [], []
     for l in range(net.n_hidden_layers + 1):
         readout = l == net.n_hidden_layers
+        # the decays and the gain, written out here again from the fields of LIFParams
+        alpha = dtype(net.readout_alpha if readout and net.readout_alpha is not None
+                      else p.alpha)
+        beta = dtype(net.readout_beta if readout and net.readout_beta is not None else p.beta)
+        g = dtype(1) if p.input_gain == "one" else dtype(1) - beta
         W = net.W[l].astype(dtype)
         V = None if readout or net.V[l] is None else net.V[l].astype(dtype)
         N = W.shape[0]
@@ -126,7 +136,7 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
             if V is not None:
                 drive = drive + S[:, n] @ V.T
             I[:, n + 1] = alpha * I[:, n] + drive                      # Eq. 7
-            u = beta * U[:, n] + I[:, n]                               # Eq. 8 without reset
+            u = beta * U[:, n] + g * I[:, n]                           # Eq. 8 without reset
             if not readout and p.reset == "subtract":
                 u = u - theta * S_reset[:, n]
             elif not readout and p.reset == "zero":

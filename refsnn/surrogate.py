@@ -11,16 +11,25 @@ with a ``scale`` (steepness) parameter.
 * ``spike="soft"``: the forward pass uses ``F`` itself, the backward pass uses ``F'``.
   This is an ordinary smooth network and its hand gradient must match finite differences.
 
-=====================  =========================================  ======================================
-name                   derivative ``F'(x)``                        primitive ``F(x)``
-=====================  =========================================  ======================================
-``superspike``         ``1 / (scale |x| + 1)^2`` (Zenke & Ganguli) ``x / (1 + scale |x|) + 1/scale``
-``sigmoid``            ``scale s(scale x) (1 - s(scale x))``      ``s(scale x)``, ``s`` the logistic
-``piecewise_linear``   ``max(0, 1 - scale |x|)`` (Esser, Bellec)  its integral, ``1/scale`` for large x
-``exponential``        ``exp(-scale |x|)`` (SLAYER)               ``exp(scale x)/scale`` (x<0),
-                                                                   ``(2 - exp(-scale x))/scale`` (x>=0)
-``boxcar``             ``1`` if ``|x| < 1/(2 scale)`` else 0     ``clip(x + 1/(2 scale), 0, 1/scale)``
-=====================  =========================================  ======================================
+=========================  ==========================================  ======================================
+name                       derivative ``F'(x)``                        primitive ``F(x)``
+=========================  ==========================================  ======================================
+``superspike``             ``1 / (scale |x| + 1)^2`` (Zenke & Ganguli)  ``x / (1 + scale |x|) + 1/scale``
+``sigmoid``                ``scale s(scale x) (1 - s(scale x))``       ``s(scale x)``, ``s`` the logistic
+``piecewise_linear``       ``max(0, 1 - scale |x|)`` (Esser, Bellec)   its integral, ``1/scale`` for large x
+``exponential``            ``exp(-scale |x|)`` (SLAYER)                ``exp(scale x)/scale`` (x<0),
+                                                                       ``(2 - exp(-scale x))/scale`` (x>=0)
+``boxcar``                 ``1`` if ``|x| < 1/(2 scale)`` else 0      ``clip(x + 1/(2 scale), 0, 1/scale)``
+``asymptotic_superspike``  ``scale / (scale |x| + 1)^2`` (Zenke &      ``scale x / (1 + scale |x|) + 1``
+                           Vogels 2021, §4.2.6 and Fig. 5)
+=========================  ==========================================  ======================================
+
+``asymptotic_superspike`` is ``scale`` times ``superspike``. Its peak is ``scale``, not 1, and
+its integral is ``F(+inf) = 2`` whatever the scale, so as ``scale -> inf`` it tends to twice
+Dirac's delta (Zenke & Vogels' "converge toward the actual derivative of a hard spike
+threshold", Fig. 5a, up to that factor), whereas the normalised SuperSpike keeps its peak at 1
+and tends to 0 everywhere else. Zenke & Vogels (§2.3, Fig. 5) find that this scale matters when
+the reset is differentiable or the network is recurrent. Its soft spike saturates at 2.
 
 All forms avoid ``exp`` of a positive argument, so they are finite and warning-free for any
 finite ``x`` (tested up to ``|x| = 1e6``).
@@ -39,9 +48,10 @@ import numba
 import numpy as np
 
 #: names in code order; ``Surrogate.code`` is the index into this tuple.
-SURROGATES = ("superspike", "sigmoid", "piecewise_linear", "exponential", "boxcar")
+SURROGATES = ("superspike", "sigmoid", "piecewise_linear", "exponential", "boxcar",
+              "asymptotic_superspike")
 
-SUPERSPIKE, SIGMOID, PIECEWISE_LINEAR, EXPONENTIAL, BOXCAR = range(5)
+SUPERSPIKE, SIGMOID, PIECEWISE_LINEAR, EXPONENTIAL, BOXCAR, ASYMPTOTIC_SUPERSPIKE = range(6)
 
 
 @numba.njit(cache=True)
@@ -79,6 +89,8 @@ def primitive(code, scale, x):
         if x < 0.0:
             return np.exp(scale * x) / scale
         return (2.0 - np.exp(-scale * x)) / scale
+    if code == ASYMPTOTIC_SUPERSPIKE:  # scale times the superspike primitive
+        return scale * x / (1.0 + scale * abs(x)) + 1.0
     # BOXCAR
     h = 0.5 / scale
     return min(max(x + h, 0.0), 2.0 * h)
@@ -86,10 +98,14 @@ def primitive(code, scale, x):
 
 @numba.njit(cache=True)
 def derivative(code, scale, x):
-    """Surrogate derivative ``F'(x; scale)`` of surrogate ``code`` (peak value 1 except sigmoid)."""
+    """Surrogate derivative ``F'(x; scale)`` of surrogate ``code`` (peak value 1 except the
+    sigmoid's, ``scale/4``, and the asymptotic SuperSpike's, ``scale``)."""
     if code == SUPERSPIKE:
         d = scale * abs(x) + 1.0
         return 1.0 / (d * d)
+    if code == ASYMPTOTIC_SUPERSPIKE:  # Zenke & Vogels §4.2.6: beta / (beta |x| + 1)^2
+        d = scale * abs(x) + 1.0
+        return scale / (d * d)
     if code == SIGMOID:
         # scale s (1 - s) = scale e / (1 + e)^2 with e = exp(-scale |x|): no cancellation in
         # 1 - s far from threshold, no overflow
@@ -172,7 +188,8 @@ class Surrogate:
         """
         s = self.scale
         return {"superspike": (0.0,), "sigmoid": (), "piecewise_linear": (-1 / s, 0.0, 1 / s),
-                "exponential": (0.0,), "boxcar": (-0.5 / s, 0.5 / s)}[self.name]
+                "exponential": (0.0,), "boxcar": (-0.5 / s, 0.5 / s),
+                "asymptotic_superspike": (0.0,)}[self.name]
 
     def primitive(self, x):
         """``F(x)`` elementwise, ``x = U - theta``; returns a float64 array of ``x``'s shape."""

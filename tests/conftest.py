@@ -3,8 +3,12 @@ import numpy as np
 import pytest
 
 from refsnn import SURROGATES, LIFParams, Network, losses
+from refsnn.initialization import Fluctuation
 
 RESETS = ("subtract", "zero", "none")
+#: the surrogates random_problem draws by default (those added later are drawn with
+#: ``variants=True``, so that the draws of every existing seed stay what they were)
+DRAWN_SURROGATES = SURROGATES[:5]
 
 
 def unique_argmax(readout, gap=1e-9):
@@ -19,16 +23,32 @@ def is_active(net, trace, l):
     return bool(np.any(slope > 0) and np.any(trace.S[l] > 0))
 
 
+def draw_variants(seed):
+    """The model options of docs/design.md §4 for ``random_problem(seed, variants=True)``,
+    from a stream of their own: ``(LIFParams fields, Network.init keywords, surrogate)``."""
+    rng = np.random.default_rng([seed, 7])
+    fields = dict(input_gain=("one", "1-beta")[int(rng.integers(2))])
+    init_kw = {}
+    if rng.integers(2):
+        init_kw.update(readout_alpha=rng.uniform(0.5, 0.95), readout_beta=rng.uniform(0.8, 0.99))
+    init_kw["init"] = ("normal", "uniform", Fluctuation(nu=0.1))[int(rng.integers(3))]
+    return fields, init_kw, SURROGATES[int(rng.integers(len(SURROGATES)))]
+
+
 def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=None,
-                   max_layers=3, max_neurons=20, max_T=50):
+                   max_layers=3, max_neurons=20, max_T=50, variants=False):
     """A random network, input and loss, conditioned so that the loss is O(1).
 
     Draws 1..max_layers hidden layers of 2..max_neurons neurons, recurrence per layer,
     alpha, beta, surrogate and its scale, the init gain, T, batch, input density and one of
     the three losses. The readout weights are rescaled so |readout| <= 2 (or its time sum,
     for the summed loss): finite differences resolve ~1e-14 |L|, so L must not be huge.
+    With ``variants`` the model options (:func:`draw_variants`: input gain, readout time
+    constants, initial weights, every surrogate) are drawn too, from a stream of their own.
     Returns ``(net, x, loss, target, spike, info)``.
     """
+    fields, init_kw, sg_variant = draw_variants(seed) if variants else ({}, {}, None)
+    surrogate = surrogate or sg_variant
     rng = np.random.default_rng(seed)
     n_layers = int(rng.integers(1, max_layers + 1))
     sizes = ([int(rng.integers(2, max_neurons + 1))]
@@ -36,12 +56,12 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
              + [int(rng.integers(2, 5))])
     reset = reset or RESETS[seed % 3]
     detach = bool(rng.integers(2)) if detach_reset is None else detach_reset
-    sg = surrogate or SURROGATES[int(rng.integers(len(SURROGATES)))]
+    sg = surrogate or DRAWN_SURROGATES[int(rng.integers(len(DRAWN_SURROGATES)))]
     p = LIFParams(alpha=rng.uniform(0.5, 0.95), beta=rng.uniform(0.6, 0.97), reset=reset,
-                  detach_reset=detach)
+                  detach_reset=detach, **fields)
     rec = [bool(r) for r in rng.integers(0, 2, size=n_layers)]
     net = Network.init(sizes, p, recurrent=rec, surrogate=(sg, rng.uniform(2, 20)), rng=rng,
-                       gain=rng.uniform(3, 10))
+                       gain=rng.uniform(3, 10), **init_kw)
     # an input needs 2 steps per layer (I then U) to reach the readout
     T = max(int(rng.integers(5, max_T + 1)), 2 * (n_layers + 1) + 4)
     B = int(rng.integers(1, 4))
@@ -56,7 +76,7 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
             net.W[l] = 1.3 * np.abs(net.W[l])
     else:  # still silent (or saturated past a narrow surrogate): a deterministic redraw
         return random_problem(seed + 1000, spike, reset, detach_reset, surrogate, max_layers,
-                              max_neurons, max_T)
+                              max_neurons, max_T, variants)
     peak = np.abs(net.simulate(x, spike=spike).readout).max()
     if peak > 0:
         net.W[-1] *= 2.0 / peak
@@ -73,7 +93,8 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
         if kind == "sum":
             net.W[-1] /= T
     info = dict(seed=seed, sizes=sizes, recurrent=rec, reset=reset, detach_reset=detach,
-                surrogate=sg, T=T, B=B, spike=spike, loss=kind)
+                surrogate=sg, T=T, B=B, spike=spike, loss=kind, options=net.options(),
+                init=init_kw.get("init", "normal"))
     return net, x, loss, target, spike, info
 
 

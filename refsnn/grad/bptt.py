@@ -95,13 +95,14 @@ def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
 
 
 @numba.njit(cache=True, parallel=True)
-def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, direct, gI, gI_o):
+def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, nrn_o, direct, gI, gI_o):
     """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
 
     ``I, U, S``: typed lists of the hidden layers' ``(B, T, N_l)`` traces; ``W``: typed list
     ``[W^(1), ..., W^(L), W_o]``; ``V``: typed list of ``(N_l, N_l)`` (any array where
-    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``nrn``: the hidden
-    layers' :data:`refsnn.lif.Neuron` (the readout uses its ``alpha, beta``). Writes ``gI[l]``
+    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``nrn``, ``nrn_o``: the
+    hidden layers' and the readout's :data:`refsnn.lif.Neuron` (of the readout only ``alpha,
+    beta`` and the input gain ``g`` are read). Writes ``gI[l]``
     ``(B, T, N_l)`` and the readout's ``gI_o`` ``(B, T, N_out)``: all the weight gradients need.
 
     ``W[l + 1]`` is read only as the matrix that carries the error down to layer ``l`` (``W[0]``
@@ -122,7 +123,7 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, direct, gI, gI_o):
     for l in range(L):
         N_max = max(N_max, U[l].shape[2])
     dt = d_readout.dtype
-    alpha, beta = nrn.alpha, nrn.beta
+    alpha, beta, gain = nrn_o.alpha, nrn_o.beta, nrn_o.gain
     for b in numba.prange(B):
         zero = np.zeros(N_max, dtype=dt)            # gI[T] = gU[T] = 0
         gS = np.empty(N_max, dtype=dt)
@@ -131,9 +132,9 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, direct, gI, gI_o):
         gU_o = 0.0 * d_readout[b, T - 1]            # readout gU[n+1], zero at n = T-1
         for n in range(T - 1, -1, -1):
             last = n + 1 == T
-            # readout: gU_o[n] = dL/dU_o[n] + beta gU_o[n+1], gI_o[n] = alpha gI_o[n+1] + gU_o[n+1]
+            # readout: gU_o[n] = dL/dU_o[n] + beta gU_o[n+1], gI_o[n] = alpha gI_o[n+1] + g gU_o[n+1]
             for i in range(N_o):
-                gI_o[b, n, i] = 0.0 if last else alpha * gI_o[b, n + 1, i] + gU_o[i]
+                gI_o[b, n, i] = 0.0 if last else alpha * gI_o[b, n + 1, i] + gain * gU_o[i]
                 gU_o[i] = d_readout[b, n, i] + beta * gU_o[i]
             for l in range(L - 1, -1, -1):
                 N = U[l].shape[2]
@@ -275,7 +276,7 @@ def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="ha
 def readout_adjoints(net, trace, d_readout):
     """``gI_o`` ``(B, T, n_out)``: the adjoint of the readout current (a non-spiking layer)."""
     zeros = np.zeros_like(trace.readout, dtype=np.float64)
-    return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.params,
+    return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.readout_params,
                           net.surrogate, zeros, d_readout, spike="none")[0]
 
 
@@ -327,7 +328,8 @@ def backward_sweep(net, trace, d_readout, W_down, direct=False):
     network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(W_down),
                      typed([empty if v is None else v for v in net.V]),
                      np.array([v is not None for v in net.V]), d_readout,
-                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt), direct,
+                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt),
+                     lif.neuron(net.readout_params, net.surrogate, "none", dtype=dt), direct,
                      typed(gI), gI_o)
     return gI, gI_o
 

@@ -333,7 +333,7 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     K = sizes[-1]
     dro = ReadoutGrad(d_readout, (B, T, K), tr)
     hidden = lif.neuron(p, sg, spike, detach_reset=bool(p.detach_reset or drop_reset_term))
-    nrns = [hidden] * L + [lif.neuron(p, sg, "none")]  # the readout: no spikes, no reset
+    nrns = [hidden] * L + [lif.neuron(net.readout_params, sg, "none")]  # no spikes, no reset
 
     # forward values: recorded arrays (index n) or the running state (index 0)
     if online:

@@ -1,0 +1,208 @@
+"""The model options of docs/design.md §4 beyond the tutorial's model, under the contract of §6.
+
+Options (Zenke & Vogels 2021, §4.2): the input gain ``1 - beta`` (Eq. 4.1), the readout's own
+time constants (§4.2.2), the uniform and the fluctuation-driven initial weights (§4.2.3;
+Rossbroich, Gygax & Zenke 2022), the asymptotic SuperSpike surrogate (§4.2.6).
+
+1. §6.1/§6.2: over seeded random networks that draw every option (``random_problem(...,
+   variants=True)``), BPTT equals finite differences of the independent oracle (the smooth
+   model for soft spikes, the frozen-spike model for hard spikes or a detached reset), and
+   RTRL equals BPTT to AGREE_TOL.
+2. Closed forms: Eq. 4.1 and the readout of §4.2.2 written out for one neuron equal the
+   network's trace; the input gain ``1 - beta`` with weights divided by ``1 - beta`` is the
+   same network; the PSP moments of the fluctuation-driven rule are the sums of the simulated
+   kernel, and its weights give the membrane the mean and spread it was asked for.
+3. The rules that implement the tutorial's model only refuse the options, naming them.
+"""
+import numpy as np
+import pytest
+
+from conftest import RESETS, random_problem
+from refsnn import LIFParams, Network, bptt, gradcheck, losses
+from refsnn.grad import feedback
+from refsnn.grad.eprop import eprop_exact
+from refsnn.grad.superspike import superspike
+from refsnn.grad.forward import rtrl
+from refsnn.initialization import Fluctuation, psp_moments
+
+#: seeds of random_problem(..., variants=True) whose every parameter has a gradient (no layer
+#: is silent); together they cover every option value (test_option_seeds_cover_the_options)
+OPTION_SEEDS = (1, 2, 3, 10, 13, 14, 15, 21, 42, 51)
+SMALL = dict(max_layers=2, max_neurons=8, max_T=24, variants=True)
+
+
+@pytest.mark.parametrize("seed", OPTION_SEEDS)
+def test_options_bptt_vs_finite_differences_and_rtrl(seed):
+    net, x, loss, target, spike, info = random_problem(seed, **SMALL)
+    report = gradcheck.check_network(net, x, loss, target, spike=spike, n_samples=4, rng=seed)
+    assert report.passed, f"{info}\n{report}"
+    assert report.skipped == 0, f"{info}\n{report}"
+    tr = net.simulate(x, spike=spike)
+    d = loss(tr.readout, target)[1]
+    g = bptt(net, tr, d)
+    assert np.any(g.W[0] != 0), f"vacuous draw: no gradient reaches the first layer {info}"
+    agree = gradcheck.compare(rtrl(net, tr, d), g, title=f"rtrl vs bptt {info}")
+    assert agree.passed, str(agree)
+
+
+def test_option_seeds_cover_the_options():
+    infos = [random_problem(s, **SMALL)[-1] for s in OPTION_SEEDS]
+    opts = [i["options"] for i in infos]
+    assert {o.get("input_gain", "one") for o in opts} == {"one", "1-beta"}
+    assert any("readout_beta" in o for o in opts) and not all("readout_beta" in o for o in opts)
+    assert {type(i["init"]).__name__ if not isinstance(i["init"], str) else i["init"]
+            for i in infos} == {"normal", "uniform", "Fluctuation"}
+    assert "asymptotic_superspike" in {i["surrogate"] for i in infos}
+    assert {i["reset"] for i in infos} == set(RESETS)
+    assert {i["spike"] for i in infos} == {"hard", "soft"}
+    assert {i["detach_reset"] for i in infos} == {True, False}
+    assert any(any(i["recurrent"]) for i in infos)
+
+
+def test_equation_4_1_and_the_readout_of_zenke_vogels():
+    """Eq. 4.1, ``U[n+1] = (beta U[n] + (1 - beta) I[n]) (1 - S[n])`` with ``S[n] =
+    Theta(U[n] - 1)``, the current ``I[n+1] = alpha I[n] + W S_in[n]``, and the readout of
+    §4.2.2, ``U_o[n+1] = beta_out U_o[n] + (1 - beta_out) I_o[n]``, written out for one neuron:
+    refsnn's reset="zero" with input_gain="1-beta" acts on the same step (the spike at n
+    zeroes U[n+1])."""
+    dt = 1e-3
+    alpha, beta, beta_out = np.exp(-dt / 5e-3), np.exp(-dt / 10e-3), np.exp(-dt / 20e-3)
+    p = LIFParams(alpha=alpha, beta=beta, reset="zero", detach_reset=True, input_gain="1-beta")
+    w, w_o = 9.0, 2.0
+    net = Network([np.array([[w]]), np.array([[w_o]])], [None], p, readout_beta=beta_out)
+    x = np.zeros((1, 60, 1))
+    x[0, [3, 5, 6, 7, 20, 21, 22, 23, 40], 0] = 1.0
+    tr = net.simulate(x)
+    I = U = I_o = U_o = 0.0
+    for n in range(60):
+        S = 1.0 if U - 1.0 > 0 else 0.0
+        assert tr.U[0][0, n, 0] == pytest.approx(U, abs=1e-14) and tr.S[0][0, n, 0] == S
+        assert tr.readout[0, n, 0] == pytest.approx(U_o, abs=1e-14)
+        I, U = alpha * I + w * x[0, n, 0], (beta * U + (1 - beta) * I) * (1 - S)
+        I_o, U_o = alpha * I_o + w_o * S, beta_out * U_o + (1 - beta_out) * I_o
+    assert tr.S[0].sum() >= 2, "vacuous: the neuron must fire (and be reset)"
+
+
+@pytest.mark.parametrize("reset", RESETS)
+def test_input_gain_is_a_reparametrisation_of_the_weights(reset):
+    """``U[n+1] = beta U + (1 - beta) I`` with weights ``W / (1 - beta)`` is ``U[n+1] = beta U
+    + I`` with ``W``: the same spikes, and gradients scaled by ``1 - beta``. Network.init draws
+    exactly these weights for one seed (its normal rule compensates the gain)."""
+    p = LIFParams(alpha=0.8, beta=0.9, reset=reset)
+    q = p.replace(input_gain="1-beta")
+    kw = dict(recurrent=True, rng=5, gain=10.0, readout_beta=0.95)
+    a, b = Network.init([4, 6, 5, 3], p, **kw), Network.init([4, 6, 5, 3], q, **kw)
+    c = [1 - p.beta] * 2 + [1 - 0.95]  # each layer's 1 - beta (the readout's own)
+    for l in range(3):
+        np.testing.assert_allclose(b.W[l] * c[l], a.W[l], rtol=1e-15)
+    x = (np.random.default_rng(1).random((2, 40, 4)) < 0.3).astype(float)
+    ta, tb = a.simulate(x), b.simulate(x)
+    assert all(np.array_equal(sa, sb) for sa, sb in zip(ta.S, tb.S))
+    assert all(s.sum() > 0 for s in ta.S)
+    np.testing.assert_allclose(tb.readout, ta.readout, rtol=1e-12, atol=1e-13)
+    target = np.random.default_rng(2).normal(size=ta.readout.shape)
+    ga, gb = (bptt(n, t, losses.mse(t.readout, target)[1]) for n, t in ((a, ta), (b, tb)))
+    scaled = dict(W=[g * cl for g, cl in zip(ga.W, c)], V=[g * c[l] for l, g in enumerate(ga.V)])
+    report = gradcheck.compare(type(ga)(**scaled), gb, tol=1e-9)
+    assert report.passed, str(report)
+
+
+def test_uniform_init_is_pytorchs_and_zenke_vogels():
+    """§4.2.3: ``U(-sqrt(k), sqrt(k))``, ``k = 1 / n_inputs``, for every matrix (its own fan-in),
+    whatever the gain or the membrane's gain."""
+    p = LIFParams(alpha=0.8, beta=0.9, input_gain="1-beta")
+    net = Network.init([300, 200, 100, 10], p, recurrent=True, init="uniform", rng=0, gain=3.0)
+    for (name, w), n in zip(net.parameters(), [300, 200, 100, 200, 100]):
+        assert np.abs(w).max() <= 1 / np.sqrt(n), name
+        # variance 1/(3n), estimated from >= 1000 entries: standard error <= 4.5% of it
+        assert np.var(w) == pytest.approx(1 / (3 * n), rel=0.2), name
+
+
+@pytest.mark.parametrize("alpha, beta, gain", [(0.8, 0.9, "one"), (0.5, 0.95, "1-beta")])
+def test_psp_moments_are_the_sums_of_the_simulated_kernel(alpha, beta, gain):
+    """The closed forms of psp_moments against the network's own response to one spike."""
+    p = LIFParams(alpha=alpha, beta=beta, reset="none", threshold=1e9, input_gain=gain)
+    net = Network([np.ones((1, 1)), np.ones((1, 1))], [None], p)
+    x = np.zeros((1, 1200, 1))
+    x[0, 0, 0] = 1.0
+    eps = net.simulate(x).U[0][0, :, 0]  # eps[k] at step 2 + k; beta^1200 < 1e-26
+    bar, hat = psp_moments(alpha, beta, p.gain)
+    assert eps.sum() == pytest.approx(bar, rel=1e-12)
+    assert (eps ** 2).sum() == pytest.approx(hat, rel=1e-12)
+
+
+def test_fluctuation_init_gives_the_target_membrane_statistics():
+    """Rossbroich, Gygax & Zenke 2022: weights N(mu_W, sigma_W) from Campbell's theorem give a
+    free membrane (no reset) of mean mu_U and temporal variance sigma_U^2; with Bernoulli
+    inputs of nu spikes per step (not Poisson) the variance is sigma_U^2 (1 - nu)."""
+    nu, mu_U, sigma_U = 0.05, 0.3, 0.5
+    p = LIFParams(alpha=0.8, beta=0.9, reset="none", threshold=1e9)
+    init = Fluctuation(nu=nu, sigma_U=sigma_U, mu_U=mu_U)
+    net = Network.init([400, 300, 2], p, init=init, rng=3)
+    x = (np.random.default_rng(4).random((1, 4000, 400)) < nu).astype(float)
+    U = net.simulate(x).U[0][0, 200:]  # after the transient (beta^200 ~ 7e-10)
+    m, v = U.mean(axis=0), U.var(axis=0)  # per neuron, over time
+    # bounds from the data: 6 standard errors of the mean over the 300 neurons
+    se_m, se_v = m.std() / np.sqrt(m.size), v.std() / np.sqrt(v.size)
+    assert abs(m.mean() - mu_U) < 6 * se_m + 0.01 * mu_U, (m.mean(), se_m)
+    assert abs(v.mean() - sigma_U ** 2 * (1 - nu)) < 6 * se_v, (v.mean(), se_v)
+    assert Fluctuation.from_input(x).nu == pytest.approx(x.mean())
+
+
+def test_fluctuation_init_shares_the_variance_with_the_recurrent_weights():
+    p = LIFParams(alpha=0.8, beta=0.9)
+    init = Fluctuation(nu=0.1, sigma_U=1.0, ff_share=0.75)
+    net = Network.init([200, 300, 2], p, recurrent=True, init=init, rng=0)
+    bar, hat = psp_moments(0.8, 0.9, 1.0)
+    for w, n, share in ((net.W[0], 200, 0.75), (net.V[0], 300, 0.25)):
+        assert np.var(w) == pytest.approx(share / (n * 0.1 * hat), rel=0.05)
+
+
+def test_the_options_through_feedback_alignment_are_bptt():
+    """FA runs BPTT's sweep: with B = W it is BPTT on a network with every option."""
+    net, x, loss, target, spike, info = random_problem(3, **SMALL)
+    assert net.options(), info
+    tr = net.simulate(x, spike=spike)
+    d = loss(tr.readout, target)[1]
+    fa = feedback.feedback_alignment(net, tr, d, [w.copy() for w in net.W[1:]])
+    exact = dict(bptt(net, tr, d).parameters())
+    assert all(np.array_equal(g, exact[name]) for name, g in fa.parameters())
+
+
+@pytest.mark.parametrize("option", [dict(input_gain="1-beta"), dict(readout_beta=0.95)])
+def test_rules_of_the_tutorial_model_refuse_the_options(option):
+    p = LIFParams(alpha=0.8, beta=0.9, **{k: v for k, v in option.items() if k != "readout_beta"})
+    kw = {k: v for k, v in option.items() if k == "readout_beta"}
+    name = next(iter(option))
+    net = Network.init([3, 4, 2], p, rng=0, **kw)
+    x = np.ones((1, 8, 3))
+    tr = net.simulate(x)
+    d = np.zeros_like(tr.readout)
+    with pytest.raises(ValueError, match=f"e-prop does not support .*{name}"):
+        eprop_exact(net, tr, d)
+    with pytest.raises(ValueError, match=f"superspike does not support .*{name}"):
+        superspike(net, x, np.zeros((1, 8, 4)))
+    G = [np.zeros((2, 4))]
+    with pytest.raises(ValueError, match=f"local_errors does not support .*{name}"):
+        feedback.local_errors(net, tr, losses.mse, np.zeros((1, 8, 2)), G)
+
+
+def test_bad_options():
+    with pytest.raises(ValueError, match="input_gain"):
+        LIFParams(alpha=0.8, beta=0.9, input_gain="half")
+    p = LIFParams(alpha=0.8, beta=0.9)
+    for name in ("readout_alpha", "readout_beta"):
+        with pytest.raises(ValueError, match=name):
+            Network.init([2, 3, 2], p, **{name: 1.0})
+        with pytest.raises(TypeError, match=name):
+            Network([np.ones((3, 2)), np.ones((2, 3))], [None], p, **{name: "slow"})
+    with pytest.raises(ValueError, match="Fluctuation"):
+        Network.init([2, 3, 2], p, init="fluctuation")
+    with pytest.raises(ValueError, match="init"):
+        Network.init([2, 3, 2], p, init="xavier")
+    with pytest.raises(ValueError, match="nu"):
+        Fluctuation(nu=0.0)
+    with pytest.raises(ValueError, match="sigma_U"):
+        Network.init([2, 3, 2], p, init=Fluctuation(nu=0.1, sigma_U=1e-3, mu_U=0.9))
+    with pytest.raises(ValueError, match="no spikes"):
+        Fluctuation.from_input(np.zeros((1, 5, 2)))
