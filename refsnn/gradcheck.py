@@ -288,6 +288,10 @@ def _sample_indices(shape, n_samples, rng):
     return [all_idx[i] for i in sorted(pick)]
 
 
+def _no_predict(readout):  # a plain loss wrapped for the check predicts nothing
+    raise NotImplementedError
+
+
 def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=None, eps=1e-2,
                   method="ridders", tol=FD_TOL, rng=0, binary_input=True,
                   precision=np.longdouble, params=None):
@@ -298,8 +302,9 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     net : Network
         Should have ``detach_reset=False`` for the gradient to be the true one.
     x : array (B, T, n_in)
-    loss : callable (readout, target) -> (value, d_readout)
-        e.g. :func:`refsnn.losses.max_over_time_ce`.
+    loss : callable (readout, target) -> (value, d_readout), or Objective
+        e.g. :func:`refsnn.losses.max_over_time_ce`; a :class:`refsnn.losses.Objective` for a
+        loss on spikes or with regularisers (its ``gS_ext`` goes to ``grad_fn`` as a keyword).
     target : labels or target trace, passed to ``loss``.
     grad_fn : callable (net, trace, d_readout) -> Grads
         The gradient under test; default :func:`refsnn.bptt`.
@@ -337,6 +342,7 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     """
     from . import reference
     from .grad.bptt import bptt
+    from .losses import Objective
     from .network import Network, as_rng, validate_input
 
     if not isinstance(net, Network):  # every argument is checked before anything runs
@@ -346,8 +352,8 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     if params is not None and (isinstance(params, str) or not set(params) <= set(names)):
         raise ValueError(f"params must be a sequence of names among {names}, got {params!r}")
     if not callable(loss):
-        raise TypeError(f"loss must be a callable (readout, target) -> (value, d_readout), got "
-                        f"{type(loss).__name__}")
+        raise TypeError(f"loss must be a callable (readout, target) -> (value, d_readout) or "
+                        f"a refsnn.losses.Objective, got {type(loss).__name__}")
     if grad_fn is not None and not callable(grad_fn):
         raise TypeError(f"grad_fn must be None or a callable (net, trace, d_readout) -> Grads, "
                         f"got {type(grad_fn).__name__}")
@@ -366,26 +372,28 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     rng = as_rng(rng)
     binary_input = bool(binary_input)
     x = validate_input(x, net.sizes[0], binary=binary_input)
+    objective = loss if isinstance(loss, Objective) else Objective(loss, predict=_no_predict)
     # a target the loss refuses is refused before the simulation: try it on a zero readout
-    loss(np.zeros(x.shape[:2] + (net.sizes[-1],)), target)
-    if grad_fn is None:
-        grad_fn = bptt
+    objective.loss(np.zeros(x.shape[:2] + (net.sizes[-1],)), target)
     trace = net.simulate(x, spike=spike, binary_input=binary_input)
-    _, d_readout = loss(trace.readout, target)
-    grads = grad_fn(net, trace, d_readout)
+    _, d_readout, gS_ext = objective(trace, target)
+    if grad_fn is None:
+        grads = bptt(net, trace, d_readout, gS_ext=gS_ext)
+    elif gS_ext:  # a loss on spikes: only a rule that takes gS_ext can be checked on it
+        grads = grad_fn(net, trace, d_readout, gS_ext=gS_ext)
+    else:
+        grads = grad_fn(net, trace, d_readout)
 
     kinks = np.array(net.surrogate.kinks)
-    loss_pieces = getattr(loss, "pieces", None)
     anchor = trace if (spike == "hard" or net.params.detach_reset) else None
 
     def f():
         tr = reference.simulate(net, x, spike=spike, dtype=precision, binary_input=binary_input,
                                 anchor=anchor)
-        # which smooth piece of F each U - theta lies on (and of the loss, if it has pieces)
+        # which smooth piece of F each U - theta lies on (and of the objective, if it has any)
         pieces = [np.searchsorted(kinks, (U - net.params.threshold).ravel()) for U in tr.U]
-        if loss_pieces is not None:
-            pieces.append(np.ravel(loss_pieces(tr.readout)))
-        return loss(tr.readout, target)[0], np.concatenate(pieces)
+        pieces.append(objective.pieces(tr))
+        return objective(tr, target)[0], np.concatenate(pieces)
 
     model = "frozen-spike model" if anchor is not None else "smooth model"
     report = Report(f"{getattr(grad_fn, '__name__', 'gradient')} vs finite differences of the {model} "

@@ -14,6 +14,11 @@ Vogels 2021, §4.2.2: a readout time constant of its own), and ``g_o`` the input
 ``net.W`` holds ``[W^(1), ..., W^(L), W_o]`` (each ``(post, pre)``), ``net.V`` holds
 ``[V^(1), ..., V^(L)]`` with ``None`` where a layer has no recurrence.
 
+With ``output="spiking"`` the last layer is a spiking LIF layer like the hidden ones (no
+recurrence), for the losses on output spikes ("lessons from deep learning" §3): the trace then
+records it as ``trace.S[-1]`` (``I, U, S`` have ``L + 1`` entries) and ``trace.readout`` is its
+membrane ``U[-1]``, so the membrane losses still apply to it.
+
 Read next: refsnn/trace.py, what a forward records and the checks every gradient method runs on
 it.
 """
@@ -31,6 +36,9 @@ from .surrogate import Surrogate, as_surrogate
 from .threads import simulate_work, sized_by
 from .trace import Trace, check_trace
 
+
+#: the last layer of a network: the non-spiking leaky readout, or a spiking LIF layer
+OUTPUTS = ("readout", "spiking")
 
 #: entries checked at a time by ``validate_input(..., online=True)``
 ONLINE_CHECK_BLOCK = 1024
@@ -82,14 +90,22 @@ class Network:
         gradient checks need float64 (:meth:`astype`).
     readout_alpha, readout_beta : float in (0, 1), optional
         The readout's own decays (Zenke & Vogels §4.2.2: ``beta_out = exp(-dt / tau_readout)``
-        with ``tau_readout = 20`` ms); default the hidden layers' ``params.alpha, beta``.
+        with ``tau_readout = 20`` ms); default the hidden layers' ``params.alpha, beta``. Only
+        for the non-spiking readout (``output="readout"``).
+    output : {"readout", "spiking"}
+        The last layer: the non-spiking leaky readout (default), or a spiking LIF layer
+        (module docstring). Only BPTT supports a spiking output layer; the other rules refuse
+        it (:meth:`require_readout`).
     """
 
     def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64,
-                 readout_alpha=None, readout_beta=None):
+                 output="readout", readout_alpha=None, readout_beta=None):
         self.params = params  # validated by the property setters
         self.surrogate = surrogate
-        readout_params(params, readout_alpha, readout_beta)  # checks them
+        if not isinstance(output, str) or output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        self.output = output
+        readout_params(params, readout_alpha, readout_beta, output)  # checks them
         self.readout_alpha, self.readout_beta = readout_alpha, readout_beta
         if not isinstance(W, (list, tuple)) or len(W) < 2:
             raise ValueError("W must be a list with at least one hidden layer and the readout")
@@ -155,7 +171,7 @@ class Network:
     # ------------------------------------------------------------------ construction
     @classmethod
     def init(cls, sizes, params, recurrent=False, surrogate=("superspike", 10.0), rng=0,
-             gain=7.0, recurrent_gain=None, dtype=np.float64, init="normal",
+             gain=7.0, recurrent_gain=None, dtype=np.float64, output="readout", init="normal",
              readout_alpha=None, readout_beta=None):
         r"""Random network; by default ``W^(l)_ij ~ N(0, (gain (1 - beta))^2 / n_pre)``.
 
@@ -179,6 +195,8 @@ class Network:
         dtype : float64 or float32
             The weights are drawn in float64 and rounded, so a float32 network starts from the
             float64 one of the same seed.
+        output : {"readout", "spiking"}
+            The last layer (class docstring); the weights are drawn the same way for both.
         init : {"normal", "uniform"} or refsnn.initialization.Fluctuation
             ``"normal"`` (above), ``"uniform"`` (``U(-1/sqrt(n_pre), 1/sqrt(n_pre))``, Zenke &
             Vogels §4.2.3) or the fluctuation-driven rule of Rossbroich, Gygax & Zenke 2022
@@ -207,11 +225,11 @@ class Network:
         rec_gain = gain if recurrent_gain is None else check_real("recurrent_gain",
                                                                   recurrent_gain, 0.0)
         init = initialization.as_init(init)
-        ro = readout_params(params, readout_alpha, readout_beta)
+        ro = readout_params(params, readout_alpha, readout_beta, output)
         W, V = initialization.draw_weights(init, as_rng(rng), sizes, recurrent, params, ro,
                                            gain, rec_gain)
-        return cls(W, V, params, surrogate, dtype=dtype, readout_alpha=readout_alpha,
-                   readout_beta=readout_beta)
+        return cls(W, V, params, surrogate, dtype=dtype, output=output,
+                   readout_alpha=readout_alpha, readout_beta=readout_beta)
 
     def copy(self) -> "Network":
         """A deep copy (weights copied, parameters shared: they are immutable)."""
@@ -220,7 +238,15 @@ class Network:
     def astype(self, dtype) -> "Network":
         """A deep copy with weights (and hence traces and gradients) in ``dtype``."""
         return Network(self.W, self.V, self.params, self.surrogate, dtype=dtype,
-                       readout_alpha=self.readout_alpha, readout_beta=self.readout_beta)
+                       output=self.output, readout_alpha=self.readout_alpha,
+                       readout_beta=self.readout_beta)
+
+    def require_readout(self, method):
+        """Raise ValueError if the network has a spiking output layer (``method`` names the
+        caller, a rule written for the non-spiking readout)."""
+        if self.output != "readout":
+            raise ValueError(f"{method} needs a network with the non-spiking readout "
+                             f"(output='readout'); this one has output={self.output!r}")
 
     def require_float64(self, method):
         """Raise TypeError unless the network is float64 (``method`` names the caller)."""
@@ -232,6 +258,12 @@ class Network:
     @property
     def n_hidden_layers(self) -> int:
         return len(self.W) - 1
+
+    @property
+    def n_spiking_layers(self) -> int:
+        """The layers that spike: the hidden ones, and the output if ``output="spiking"``
+        (the number of entries of ``trace.I, U, S``)."""
+        return len(self.W) - (self.output == "readout")
 
     def parameters(self):
         """``[(name, array), ...]`` for every trainable array: ``W[0]..W[L]``, then ``V[l]``."""
@@ -271,11 +303,12 @@ class Network:
     def __repr__(self):
         rec = ["V" if v is not None else "-" for v in self.V]
         dt = "" if self.dtype is np.float64 else f", dtype={np.dtype(self.dtype).name}"
-        ro = "".join(f", {k}={v:g}" for k, v in (("readout_alpha", self.readout_alpha),
-                                                 ("readout_beta", self.readout_beta))
-                     if v is not None)
+        out = "" if self.output == "readout" else f", output={self.output!r}"
+        out += "".join(f", {k}={v:g}" for k, v in (("readout_alpha", self.readout_alpha),
+                                                   ("readout_beta", self.readout_beta))
+                       if v is not None)
         return (f"Network(sizes={self.sizes}, recurrent={rec}, params={self.params}, "
-                f"surrogate={self.surrogate}{dt}{ro})")
+                f"surrogate={self.surrogate}{dt}{out})")
 
     # ------------------------------------------------------------------ forward
     @sized_by(simulate_work)
@@ -295,8 +328,8 @@ class Network:
         Returns
         -------
         Trace
-            ``I, U, S`` per hidden layer and the readout (``trace.readout`` is ``U_o``), all of
-            the network's ``dtype``. An input with at most ``events.DENSE_ABOVE`` (25%) nonzero
+            ``I, U, S`` per spiking layer and the readout (``trace.readout`` is ``U_o``, or the
+            spiking output layer's ``U``: class docstring), all of the network's ``dtype``. An input with at most ``events.DENSE_ABOVE`` (25%) nonzero
             entries is read through its event list, kept as ``trace.x_events`` for BPTT.
             The trace shares no memory with ``x`` or the weights: it keeps its own copy of a
             dense ``x`` (a sparse one is kept as its event list, ``trace.x`` is built from it
@@ -316,13 +349,13 @@ class Network:
         readout_nrn = lif.neuron(self.readout_params, self.surrogate, "none", dtype=dt)
         B, T, _ = x.shape
         Is, Us, Ss = [], [], []
-        for l in range(self.n_hidden_layers + 1):
-            readout = l == self.n_hidden_layers
+        for l in range(len(self.W)):
+            readout = l == self.n_spiking_layers
             N = self.sizes[l + 1]
             # one allocation per layer: fewer, larger blocks are reused by the allocator
             # instead of being mapped (and page-faulted) afresh on every call
             I, U, S = np.empty((3, B, T, N), dtype=dt)
-            V = None if readout else self.V[l]
+            V = self.V[l] if l < self.n_hidden_layers else None
             events = x_events if l == 0 else None
             lif.layer_forward(x if l == 0 else Ss[-1],
                               *((events.ptr, events.idx, events.val, True) if events is not None
@@ -330,7 +363,8 @@ class Network:
                               self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
                               readout_nrn if readout else hidden, I, U, S)
             Is.append(I), Us.append(U), Ss.append(S)
-        return Trace(x=None if x_events is not None else x, I=Is[:-1], U=Us[:-1], S=Ss[:-1],
+        n = self.n_spiking_layers  # a spiking output layer is both trace.S[-1] and the readout
+        return Trace(x=None if x_events is not None else x, I=Is[:n], U=Us[:n], S=Ss[:n],
                      readout_I=Is[-1], readout=Us[-1], spike=spike, x_events=x_events,
                      W=[w.copy() for w in self.W],
                      V=[None if v is None else v.copy() for v in self.V])
@@ -359,11 +393,15 @@ class Network:
         return I, U
 
 
-def readout_params(params, readout_alpha=None, readout_beta=None):
-    """``params`` with the readout's own ``alpha, beta`` where given (checked, named)."""
+def readout_params(params, readout_alpha=None, readout_beta=None, output="readout"):
+    """``params`` with the readout's own ``alpha, beta`` where given (checked, named; only for
+    the non-spiking readout, ``output="readout"``)."""
     changes = {k: check_unit_interval(name, v) for k, name, v in
                (("alpha", "readout_alpha", readout_alpha), ("beta", "readout_beta", readout_beta))
                if v is not None}
+    if changes and output != "readout":
+        raise ValueError("readout_alpha and readout_beta belong to the non-spiking readout; a "
+                         "spiking output layer (output='spiking') has the hidden layers' params")
     return params.replace(**changes) if changes else params
 
 

@@ -100,15 +100,15 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
     B, T, _ = x.shape
     S_in = x
     Is, Us, Ss = [], [], []
-    for l in range(net.n_hidden_layers + 1):
-        readout = l == net.n_hidden_layers
+    for l in range(len(net.W)):
+        readout = l == len(net.W) - 1 and net.output == "readout"  # else a spiking output layer
         # the decays and the gain, written out here again from the fields of LIFParams
         alpha = dtype(net.readout_alpha if readout and net.readout_alpha is not None
                       else p.alpha)
         beta = dtype(net.readout_beta if readout and net.readout_beta is not None else p.beta)
         g = dtype(1) if p.input_gain == "one" else dtype(1) - beta
         W = net.W[l].astype(dtype)
-        V = None if readout or net.V[l] is None else net.V[l].astype(dtype)
+        V = None if l >= len(net.V) or net.V[l] is None else net.V[l].astype(dtype)
         N = W.shape[0]
         I = np.zeros((B, T, N), dtype)
         U = np.zeros((B, T, N), dtype)
@@ -146,3 +146,5 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
             return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=I, readout=U, spike=spike)
         Is.append(I), Us.append(U), Ss.append(S)
         S_in = S
+    # a spiking output layer: trace.S[-1], and its membrane is the readout
+    return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=Is[-1], readout=Us[-1], spike=spike)

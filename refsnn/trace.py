@@ -3,8 +3,9 @@
 * :class:`Trace` -- the recorded forward pass of a :class:`refsnn.Network` (``I, U, S`` per
   hidden layer, the readout), the input every gradient method reads;
 * :class:`Grads` -- a gradient mirroring a network's weights (``W[l]``, ``V[l]``);
-* :func:`check_trace`, :func:`check_readout_grad` -- what every gradient method checks before
-  its kernels read a trace and ``dL/dU_o`` without bounds checks.
+* :func:`check_trace`, :func:`check_readout_grad`, :func:`check_spike_grads` -- what every
+  gradient method checks before its kernels read a trace, ``dL/dU_o`` and ``dL/dS`` without
+  bounds checks.
 
 Read next: refsnn/events.py, how a sparse input is read (then refsnn/losses.py, what is
 computed from trace.readout).
@@ -33,11 +34,13 @@ class Trace:
         ``x_events``: it is then built from the event list when first read (a sparse input is
         stored only as its events, which is all BPTT reads).
     I, U, S : list of ndarray (B, T, N_l)
-        Synaptic current, membrane potential and spikes of each hidden layer ``l = 1..L``.
+        Synaptic current, membrane potential and spikes of each hidden layer ``l = 1..L``, and
+        of the output layer if it spikes (``Network(..., output="spiking")``).
     readout_I : ndarray (B, T, N_out)
         Readout synaptic current ``I_o``.
     readout : ndarray (B, T, N_out)
-        Readout membrane ``U_o`` (what the losses see).
+        Readout membrane ``U_o`` (what the membrane losses see); for a spiking output layer its
+        membrane ``U[-1]`` (``readout_I`` is then ``I[-1]``).
     spike : str
         The spike mode of the forward (``"hard"`` or ``"soft"``).
     x_events : Events or None
@@ -118,9 +121,9 @@ def check_trace(net, trace):
     B, T, _ = x_shape
     for name in ("I", "U", "S"):
         arrs = getattr(trace, name)
-        if len(arrs) != net.n_hidden_layers:
-            raise ValueError(f"trace.{name} has {len(arrs)} hidden layers, network has "
-                             f"{net.n_hidden_layers}")
+        if len(arrs) != net.n_spiking_layers:
+            raise ValueError(f"trace.{name} has {len(arrs)} spiking layers, network has "
+                             f"{net.n_spiking_layers}")
         for l, a in enumerate(arrs):
             if np.shape(a) != (B, T, net.sizes[l + 1]):
                 raise ValueError(f"trace.{name}[{l}] has shape {np.shape(a)}, expected "
@@ -174,3 +177,39 @@ def check_readout_grad(d_readout, trace, name="d_readout"):
     if not np.all(np.isfinite(d)):
         raise ValueError(f"{name} contains NaN or inf")
     return d
+
+
+def check_spike_grads(gS_ext, trace, name="gS_ext"):
+    """``{layer: dL/dS}`` with each layer index in ``range(len(trace.S))`` (negative ones counted
+    from the end) and each array of ``trace.S[layer]``'s shape and dtype, finite; or raise.
+
+    None or ``{}`` give ``{}``. A layer named twice (``-1`` and its positive index) is refused.
+    The arrays are copied: a later change to the caller's array changes nothing.
+    """
+    if gS_ext is None:
+        return {}
+    if not isinstance(gS_ext, dict):
+        raise TypeError(f"{name} must be a dict {{layer: dL/dS}}, got {type(gS_ext).__name__}")
+    L = len(trace.S)
+    out = {}
+    for key, g in gS_ext.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)):
+            raise TypeError(f"{name} keys must be layer indices (int), got {key!r}")
+        if not -L <= key < L:
+            raise ValueError(f"{name} has layer {key}, the trace has {L} spiking layers "
+                             f"(indices 0..{L - 1} or -{L}..-1)")
+        l = int(key) % L
+        if l in out:
+            raise ValueError(f"{name} names spiking layer {l} twice")
+        shape = trace.S[l].shape
+        a = np.asarray(g)
+        if a.shape != shape:
+            raise ValueError(f"{name}[{key}] must have the shape of trace.S[{l}], {shape}, "
+                             f"got {a.shape}")
+        if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+            raise TypeError(f"{name}[{key}] must be a real array, got dtype {a.dtype}")
+        a = np.array(a, dtype=trace.S[l].dtype, order="C")
+        if not np.all(np.isfinite(a)):
+            raise ValueError(f"{name}[{key}] contains NaN or inf")
+        out[l] = a
+    return out

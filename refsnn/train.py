@@ -3,8 +3,8 @@ r"""Mini-batch training loop with a progress bar and a per-epoch history.
 One step on a mini-batch ``(x_b, y_b)``::
 
     trace = net.simulate(x_b, spike="hard")         # Heaviside spikes
-    value, d_readout = loss(trace.readout, y_b)     # refsnn.losses, derived by hand
-    grads = grad_fn(net, trace, d_readout)          # surrogate gradient, default BPTT
+    value, d_readout, gS_ext = objective(trace, y_b)  # refsnn.losses, derived by hand
+    grads = grad_fn(net, trace, d_readout, gS_ext=gS_ext)  # surrogate gradient, default BPTT
     optimizer.step(net.parameters(), grads.parameters())
 
 The network is trained in place. Shuffling uses the seeded ``rng``, so two calls with the same
@@ -91,23 +91,29 @@ class History:
 
 # ---------------------------------------------------------------------- argument checks
 def _resolve_loss(loss, predict):
-    """``(loss_fn, predict_fn)`` from a loss name or a callable (docs/design.md §3: losses return
-    ``(value, d_readout)``)."""
-    if isinstance(loss, str):
+    """The :class:`refsnn.losses.Objective` of a loss name, a callable ``(readout, labels) ->
+    (value, d_readout)`` or an Objective (docs/design.md §3), with ``predict`` if given."""
+    if isinstance(loss, _losses.Objective):
+        obj = loss
+    elif isinstance(loss, str):
         if loss not in LOSSES:
-            raise ValueError(f"loss must be one of {sorted(LOSSES)} or a callable "
-                             f"(readout, labels) -> (value, d_readout), got {loss!r}")
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, a callable "
+                             f"(readout, labels) -> (value, d_readout) or a "
+                             f"refsnn.losses.Objective, got {loss!r}")
         fn, default_predict = LOSSES[loss]
+        obj = _losses.Objective(fn, predict=default_predict)
     elif callable(loss):
-        fn, default_predict = loss, _losses.predict_max_over_time
+        obj = _losses.Objective(loss, predict=getattr(loss, "predict",
+                                                      _losses.predict_max_over_time))
     else:
-        raise TypeError(f"loss must be a name or a callable, got {type(loss).__name__}")
-    if predict is None:
-        predict = default_predict
-    elif not callable(predict):
-        raise TypeError(f"predict must be a callable readout -> labels, got "
-                        f"{type(predict).__name__}")
-    return fn, predict
+        raise TypeError(f"loss must be a name, a callable or an Objective, got "
+                        f"{type(loss).__name__}")
+    if predict is not None:
+        if not callable(predict):
+            raise TypeError(f"predict must be a callable readout -> labels, got "
+                            f"{type(predict).__name__}")
+        obj = _losses.Objective(obj.loss, obj.reads, obj.regularisers, predict)
+    return obj
 
 
 def _check_net(net):
@@ -187,7 +193,7 @@ def evaluate(net, x, labels=None, loss="max_over_time_ce", batch_size=None, pred
     x : array (B, T, n_in), or a SpikeDataset
     labels : int array (B,)
         Omitted when ``x`` is a :class:`refsnn.datasets.SpikeDataset`.
-    loss : str or callable
+    loss : str, callable or Objective
         As in :func:`train`.
     batch_size : int, optional
         Simulate in chunks of this size (memory); default all at once.
@@ -200,17 +206,17 @@ def evaluate(net, x, labels=None, loss="max_over_time_ce", batch_size=None, pred
         The sample-weighted mean loss and the fraction of correct predictions.
     """
     _check_net(net)
-    loss_fn, predict = _resolve_loss(loss, predict)
+    obj = _resolve_loss(loss, predict)
     x, y = _check_data(net, *_unpack(x, labels, "x", "labels"), "x", "labels")
     n = x.shape[0]
     bs = n if batch_size is None else min(check_int("batch_size", batch_size, 1), n)
     total, correct = 0.0, 0
     for start in range(0, n, bs):
         xb, yb = x[start:start + bs], y[start:start + bs]
-        readout = net.simulate(xb, spike="hard").readout
-        value, _ = loss_fn(readout, yb)
+        trace = net.simulate(xb, spike="hard")
+        value = obj(trace, yb)[0]
         total += float(value) * len(yb)
-        correct += int(np.sum(np.asarray(predict(readout)) == yb))
+        correct += int(np.sum(np.asarray(obj.predict(obj.read(trace))) == yb))
     return total / n, correct / n
 
 
@@ -232,9 +238,11 @@ def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=2
         ``d.split("train")``) whose ``x`` and ``y`` are used.
     labels : int array (B,)
         Classes in ``[0, n_out)``; omitted when ``x`` is a dataset.
-    loss : str or callable
-        ``"max_over_time_ce"`` or ``"sum_over_time_ce"`` (:mod:`refsnn.losses`), or a callable
-        ``(readout, labels) -> (value, d_readout)``.
+    loss : str, callable or Objective
+        ``"max_over_time_ce"`` or ``"sum_over_time_ce"`` (:mod:`refsnn.losses`), a callable
+        ``(readout, labels) -> (value, d_readout)``, or a :class:`refsnn.losses.Objective`
+        (a loss on output spikes, regularisers); its ``gS_ext`` reaches ``grad_fn`` as a
+        keyword argument.
     optimizer : Optimizer, optional
         Default ``Adam(lr=1e-3)``. Its state carries over if it is reused across calls.
     epochs : int
@@ -260,7 +268,7 @@ def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=2
     History
     """
     _check_net(net)
-    loss_fn, predict = _resolve_loss(loss, predict)
+    obj = _resolve_loss(loss, predict)
     x, y = _check_data(net, *_unpack(x, labels, "x", "labels"), "x", "labels")
     if x_val is None and labels_val is not None:
         raise ValueError("labels_val given without x_val")
@@ -295,18 +303,22 @@ def train(net, x, labels=None, loss="max_over_time_ce", optimizer=None, epochs=2
         for idx in minibatch_indices(n, batch_size, rng):  # one permutation per epoch
             xb, yb = x[idx], y[idx]
             trace = net.simulate(xb, spike="hard")
-            value, d_readout = loss_fn(trace.readout, yb)
+            value, d_readout, gS_ext = obj(trace, yb)
             total += float(value) * len(idx)
-            correct += int(np.sum(np.asarray(predict(trace.readout)) == yb))
-            grads = (grad_fn(net, trace, d_readout, yb) if with_labels
-                     else grad_fn(net, trace, d_readout))
+            correct += int(np.sum(np.asarray(obj.predict(obj.read(trace))) == yb))
+            if gS_ext:  # a loss on spikes: the rule must take gS_ext (BPTT does)
+                grads = grad_fn(net, trace, d_readout, gS_ext=gS_ext)
+            elif with_labels:
+                grads = grad_fn(net, trace, d_readout, yb)
+            else:
+                grads = grad_fn(net, trace, d_readout)
             params, grad_arrays = _param_arrays(net, grads)
             optimizer.step(params, grad_arrays)
         history.loss.append(total / n)
         history.accuracy.append(correct / n)
         postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.3f}"}
         if x_val is not None:
-            vl, va = evaluate(net, x_val, y_val, loss=loss_fn, predict=predict)
+            vl, va = evaluate(net, x_val, y_val, loss=obj)
             history.val_loss.append(vl)
             history.val_accuracy.append(va)
             postfix["val_acc"] = f"{va:.3f}"

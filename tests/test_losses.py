@@ -5,25 +5,8 @@ import numpy as np
 import pytest
 
 from refsnn import losses
-from refsnn.gradcheck import max_rel_error, numerical_gradient
-
-
-def fd_grad(loss, readout, target):
-    """The project's finite-difference oracle (as in ``gradcheck.check_network``): Ridders'
-    extrapolation of central differences of the loss evaluated in extended precision
-    (``numpy.longdouble``), with stencils kept on the smooth piece of the loss (``loss.pieces``:
-    which step holds each maximum). Plain float64 central differences with a fixed step carry
-    a cancellation error ``~eps64 |L| / h`` that is not below the 1e-6 contract for every
-    entry on every machine (1.06e-6 was seen)."""
-    r = readout.copy()
-    pieces = getattr(loss, "pieces", None)
-
-    def f():
-        r_ext = r.astype(np.longdouble)
-        value = loss(r_ext, target)[0]
-        return value if pieces is None else (value, np.ravel(pieces(r_ext)))
-
-    return numerical_gradient(f, r, eps=1e-2, method="ridders").reshape(r.shape)
+from conftest import fd_grad
+from refsnn.gradcheck import max_rel_error
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -4,10 +4,11 @@
    its filter is the LIF readout (value equal to 1/2 sum (U_o - eps*S*)^2 with W_o = 1).
 2. Exactness (docs/design.md §6.4): single spiking layer, reset term kept -> the SuperSpike update is the
    exact surrogate gradient of the van Rossum loss: equal to bptt AND rtrl of the library to
-   1e-10 (measured ~1e-14), for every reset mode, hard and soft spikes. Adapter: a Network
-   [n_in, N, N] with W_o = identity and the van Rossum kernel (alpha_v, beta_v) = (alpha, beta)
-   has readout U_o = eps * S exactly, so d_readout = U_o - eps * S* is dL/dU_o of the same
-   loss. With the reset term dropped (SuperSpike's default) the update is the exact gradient of
+   1e-10 (measured ~1e-14), for every reset mode, hard and soft spikes. BPTT takes the loss
+   on the spikes directly (``gS_ext``, the van Rossum gradient dL/dS). RTRL takes only a
+   readout loss: a Network [n_in, N, N] with W_o = identity and the van Rossum kernel
+   (alpha_v, beta_v) = (alpha, beta) has readout U_o = eps * S exactly, so
+   d_readout = U_o - eps * S* is dL/dU_o of the same loss. With the reset term dropped (SuperSpike's default) the update is the exact gradient of
    the network with detach_reset=True (also asserted); its cosine with the detach_reset=False
    gradient is reported, not asserted.
    For a kernel different from the neurons' (no readout adapter) the soft model is checked
@@ -97,7 +98,9 @@ def test_single_layer_superspike_is_the_exact_gradient(reset, keep_reset, spike)
     d = tr.readout - van_rossum_filter(St, net.params.alpha, net.params.beta)  # dL/dU_o
     assert value == pytest.approx(van_rossum(tr.S[0], St, 0.8, 0.9)[0], rel=1e-12)
     assert np.any(g.W[0] != 0)
-    for name, exact in (("bptt", bptt(net, tr, d)), ("rtrl", rtrl(net, tr, d))):
+    _, dS = van_rossum(tr.S[0], St, 0.8, 0.9)  # dL/dS: the loss on the spikes themselves
+    for name, exact in (("bptt (gS_ext)", bptt(net, tr, gS_ext={0: dS})),
+                        ("rtrl (readout = eps * S)", rtrl(net, tr, d))):
         err = gradcheck.max_rel_error(g.W[0], exact.W[0])
         print(f"reset={reset} keep_reset={keep_reset} spike={spike}: superspike vs {name} "
               f"max rel error {err:.1e}")

@@ -46,7 +46,7 @@ import numpy as np
 from .. import lif
 from ..lif import add_weighted_rows, reset_partials, spike_grad
 from ..threads import bptt_work, matvec_work, outer_sum_work, sized_by
-from ..trace import Grads, check_readout_grad, check_trace
+from ..trace import Grads, check_readout_grad, check_spike_grads, check_trace
 
 #: the V of a layer without recurrence (never read: has_V is False)
 _NO_V = np.zeros((0, 0))
@@ -95,15 +95,19 @@ def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
 
 
 @numba.njit(cache=True, parallel=True)
-def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, nrn_o, direct, gI, gI_o):
+def network_adjoints(I, U, S, W, V, has_V, d_readout, gS_ext, gU_ext, has_ext, nrn, nrn_o,
+                     direct, gI, gI_o):
     """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
 
-    ``I, U, S``: typed lists of the hidden layers' ``(B, T, N_l)`` traces; ``W``: typed list
+    ``I, U, S``: typed lists of the spiking layers' ``(B, T, N_l)`` traces; ``W``: typed list
     ``[W^(1), ..., W^(L), W_o]``; ``V``: typed list of ``(N_l, N_l)`` (any array where
-    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``nrn``, ``nrn_o``: the
-    hidden layers' and the readout's :data:`refsnn.lif.Neuron` (of the readout only ``alpha,
-    beta`` and the input gain ``g`` are read). Writes ``gI[l]``
-    ``(B, T, N_l)`` and the readout's ``gI_o`` ``(B, T, N_out)``: all the weight gradients need.
+    ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``gS_ext[l]``,
+    ``gU_ext[l]`` ``(B, T, N_l)``: direct loss gradients on layer ``l``'s spikes and membrane
+    (read only where ``has_ext[l]``); ``nrn``, ``nrn_o``: the spiking layers' and the readout's
+    :data:`refsnn.lif.Neuron` (of the readout only ``alpha, beta`` and the input gain ``g`` are
+    read). Writes ``gI[l]`` ``(B, T, N_l)`` and the readout's
+    ``gI_o`` ``(B, T, N_out)``: all the weight gradients need. A network with a spiking output
+    layer passes a readout of width 0 and the output layer as the last spiking layer.
 
     ``W[l + 1]`` is read only as the matrix that carries the error down to layer ``l`` (``W[0]``
     is never read), so feedback alignment passes its fixed matrices ``B[l]`` in its place. With
@@ -139,7 +143,10 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, nrn_o, direct, gI, gI
             for l in range(L - 1, -1, -1):
                 N = U[l].shape[2]
                 g_s = gS[:N]
-                g_s[:] = 0.0
+                if has_ext[l]:  # + dL/dS[n] of a loss on this layer's spikes
+                    g_s[:] = gS_ext[l][b, n]
+                else:
+                    g_s[:] = 0.0
                 gI_next = zero[:N] if last else gI[l][b, n + 1]
                 if not last:
                     if direct or l == L - 1:
@@ -151,6 +158,9 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, nrn, nrn_o, direct, gI, gI
                         add_weighted_rows(g_s, V[l], gI_next)  # + V^T gI[n+1]
                 adjoint_step(g_s, U[l][b, n], I[l][b, n], S[l][b, n], gU_next[l, :N], gI_next,
                              nrn, gU_cur[l, :N], gI[l][b, n])
+                if has_ext[l]:  # + dL/dU[n] of a loss on this layer's membrane
+                    for i in range(N):
+                        gU_cur[l, i] += gU_ext[l][b, n, i]
             gU_next, gU_cur = gU_cur, gU_next
 
 
@@ -281,8 +291,8 @@ def readout_adjoints(net, trace, d_readout):
 
 
 @sized_by(bptt_work)
-def bptt(net, trace, d_readout) -> Grads:
-    """Exact BPTT (surrogate gradient for ``spike="hard"``) of a loss given ``dL/d readout``.
+def bptt(net, trace, d_readout=None, *, gS_ext=None) -> Grads:
+    """Exact BPTT (surrogate gradient for ``spike="hard"``) of a loss given its gradients.
 
     Parameters
     ----------
@@ -290,8 +300,17 @@ def bptt(net, trace, d_readout) -> Grads:
         The network that produced ``trace`` (its weights must be unchanged since).
     trace : Trace
         Output of ``net.simulate(x, spike=...)``.
-    d_readout : array (B, T, n_out)
-        ``dL/dU_o[n]``, as returned by the functions in :mod:`refsnn.losses`.
+    d_readout : array (B, T, n_out), optional
+        ``dL/dU_o[n]``, as returned by the functions in :mod:`refsnn.losses` (for a spiking
+        output layer: the gradient on its membrane ``trace.readout = U[-1]``). None: no loss
+        on the readout.
+    gS_ext : dict {layer: array (B, T, N_layer)}, optional
+        ``dL/dS^(l)[n]`` of a loss on the spikes of spiking layer ``l`` (an index into
+        ``trace.S``, negative from the end; e.g. :func:`refsnn.losses.count_ce` on
+        ``trace.S[-1]`` of a spiking output layer, or a regulariser on a hidden layer). It
+        enters the adjoint recursion as the first term of ``gS[n]`` (module docstring).
+
+    At least one of ``d_readout`` and ``gS_ext`` must be given.
 
     Returns
     -------
@@ -300,19 +319,25 @@ def bptt(net, trace, d_readout) -> Grads:
         is ``None``).
     """
     check_trace(net, trace)
-    d_readout = check_readout_grad(d_readout, trace)
-    gI, gI_o = backward_sweep(net, trace, d_readout, net.W)
+    gS_ext = check_spike_grads(gS_ext, trace)
+    if d_readout is None and not gS_ext:
+        raise ValueError("give d_readout or gS_ext (the loss gradient), or both")
+    d_readout = (np.zeros_like(trace.readout) if d_readout is None
+                 else check_readout_grad(d_readout, trace))
+    gI, gI_o = backward_sweep(net, trace, d_readout, net.W, gS_ext=gS_ext)
     return gradients_from_adjoints(net, trace, gI, gI_o)
 
 
-def backward_sweep(net, trace, d_readout, W_down, direct=False):
+def backward_sweep(net, trace, d_readout, W_down, direct=False, gS_ext=None):
     """The adjoints ``(gI, gI_o)`` of :func:`network_adjoints` for a checked trace and loss
-    gradient (:func:`bptt` checks them); ``gI`` a list of ``(B, T, N_l)``, ``gI_o``
-    ``(B, T, n_out)``.
+    gradient (:func:`bptt` checks them); ``gI`` a list of ``(B, T, N_l)`` per spiking layer,
+    ``gI_o`` ``(B, T, n_out)`` (width 0 for a spiking output layer).
 
     ``W_down``: the matrices that carry the error down, ``W_down[l + 1]`` to layer ``l``
     (``net.W`` for BPTT; ``W_down[0]`` is never read); ``direct``: every hidden layer receives
-    ``W_down[l + 1]^T gI_o[n+1]`` (direct feedback alignment).
+    ``W_down[l + 1]^T gI_o[n+1]`` (direct feedback alignment); ``gS_ext``: checked
+    ``{layer: dL/dS}`` (:func:`refsnn.trace.check_spike_grads`). With a spiking output layer
+    ``d_readout`` is the gradient on its membrane and the sweep runs with a readout of width 0.
     """
     dt = d_readout.dtype.type
 
@@ -322,15 +347,30 @@ def backward_sweep(net, trace, d_readout, W_down, direct=False):
             out.append(np.ascontiguousarray(a, dtype=dt))
         return out
 
+    L = net.n_spiking_layers
+    B, T, _ = d_readout.shape
     empty = np.zeros((0, 0), dtype=dt)
+    empty3 = np.zeros((0, 0, 0), dtype=dt)
+    gS = [empty3] * L
+    gU = [empty3] * L
+    for l, g in (gS_ext or {}).items():
+        gS[l] = g
+    if net.output == "spiking":  # the membrane loss acts on the output layer's U
+        gU[-1], d_readout = d_readout, np.zeros((B, T, 0), dtype=dt)
+        W_down = list(W_down) + [np.zeros((0, net.sizes[-1]), dtype=dt)]
+    has_ext = np.array([gS[l].size > 0 or gU[l].size > 0 for l in range(L)])
+    for l in range(L):  # a layer with one of the two: the other is zeros
+        if has_ext[l]:
+            gS[l] = gS[l] if gS[l].size else np.zeros_like(trace.U[l], dtype=dt)
+            gU[l] = gU[l] if gU[l].size else np.zeros_like(trace.U[l], dtype=dt)
+    V = [empty if l >= len(net.V) or net.V[l] is None else net.V[l] for l in range(L)]
     gI = [np.empty(u.shape, dtype=dt) for u in trace.U]
     gI_o = np.empty_like(d_readout)
-    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(W_down),
-                     typed([empty if v is None else v for v in net.V]),
-                     np.array([v is not None for v in net.V]), d_readout,
-                     lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt),
-                     lif.neuron(net.readout_params, net.surrogate, "none", dtype=dt), direct,
-                     typed(gI), gI_o)
+    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(W_down), typed(V),
+                     np.array([v.size > 0 for v in V]), d_readout, typed(gS), typed(gU),
+                     has_ext, lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt),
+                     lif.neuron(net.readout_params, net.surrogate, "none", dtype=dt),
+                     direct, typed(gI), gI_o)
     return gI, gI_o
 
 
@@ -339,7 +379,8 @@ def gradients_from_adjoints(net, trace, gI, gI_o) -> Grads:
     ``dV^(l) = sum_{b,n} gI^(l)[n+1] S^(l)[n]^T`` (module docstring); ``gI`` one array per
     hidden layer, then ``gI_o`` for the readout."""
     S_pre = [trace.x if trace.x_events is None else None] + trace.S  # a sparse x: its events
+    g_post = list(gI) + ([gI_o] if net.output == "readout" else [])  # one per W
     gW = [weight_gradient(g, s, trace.x_events if l == 0 else None)
-          for l, (g, s) in enumerate(zip(list(gI) + [gI_o], S_pre))]
+          for l, (g, s) in enumerate(zip(g_post, S_pre))]
     gV = [None if v is None else weight_gradient(g, s) for v, g, s in zip(net.V, gI, trace.S)]
     return Grads(W=gW, V=gV)

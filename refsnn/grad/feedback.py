@@ -84,6 +84,7 @@ def _check_matrices(name, mats, shapes, dtype):
 def _checked(net, trace, d_readout):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a refsnn.Network, got {type(net).__name__}")
+    net.require_readout("feedback alignment")
     check_trace(net, trace)
     return check_readout_grad(d_readout, trace)
 
@@ -180,6 +181,7 @@ def local_errors(net, trace, loss, target, G):
                         f"{type(loss).__name__}")
     if not isinstance(net, Network):
         raise TypeError(f"net must be a refsnn.Network, got {type(net).__name__}")
+    net.require_readout("local_errors")
     net.require_options("local_errors")
     check_trace(net, trace)
     n_out = net.sizes[-1]

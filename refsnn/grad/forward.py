@@ -322,6 +322,7 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     net.require_float64("rtrl")
+    net.require_readout("rtrl")
     p, sg = net.params, net.surrogate
     spike, x, tr = trace_or_input(net, trace, spike, binary_input)
     online = tr is None

@@ -228,6 +228,7 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     net.check_weights()
     net.require_float64("superspike")
+    net.require_readout("superspike")
     net.require_options("superspike")
     if any(v is not None for v in net.V):
         raise ValueError("superspike is defined for feed-forward networks: net.V must be all None")

@@ -1,4 +1,4 @@
-r"""Losses on the readout ``U_o`` of shape ``(batch, T, n_out)``, each returning ``(L, dL/dU_o)``.
+r"""Losses on the membrane: the readout ``U_o`` ``(batch, T, n_out)``, each returning ``(L, dL/dU_o)``.
 
 Every gradient is derived by hand (below, ``B`` is the batch size and ``p = softmax(z)``):
 
@@ -10,13 +10,13 @@ Every gradient is derived by hand (below, ``B`` is the batch size and ``p = soft
   for every ``n``.
 * :func:`mse` -- ``L = (1/(B T K)) sum (U_o - U*)^2``; ``dL/dU_o = 2 (U_o - U*) / (B T K)``.
 
-Read next: refsnn/grad/bptt.py, which turns dL/dU_o into weight gradients.
+Read next: refsnn/losses/spikes.py, the losses on output spikes.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .network import as_real_array
+from ..checks import as_real_array
 
 
 def _check_readout(readout, name="readout", axes=("batch", "time", "n_out")):
