@@ -143,7 +143,7 @@ def spike_code(spike: str) -> int:
 #: mode), ``detach_reset`` as a bool. A namedtuple: Numba passes it as one argument and the
 #: kernels read ``nrn.alpha``.
 Neuron = namedtuple("Neuron", ["alpha", "beta", "theta", "reset", "detach_reset", "spike",
-                               "sg_code", "sg_scale", "gain"])
+                               "sg_code", "sg_scale", "sg_sub", "gain"])
 
 
 def neuron(params, surrogate, spike="hard", dtype=np.float64, detach_reset=None) -> Neuron:
@@ -161,7 +161,8 @@ def neuron(params, surrogate, spike="hard", dtype=np.float64, detach_reset=None)
                   theta=dtype(params.threshold),
                   reset=RESET_NONE if code == SPIKE_NONE else params.reset_code,
                   detach_reset=bool(detach), spike=code, sg_code=surrogate.code,
-                  sg_scale=float(surrogate.scale), gain=dtype(params.gain))
+                  sg_scale=float(surrogate.scale), sg_sub=float(surrogate.subthreshold),
+                  gain=dtype(params.gain))
 
 
 @numba.njit(cache=True)
@@ -170,7 +171,7 @@ def spike_fn(nrn, x):
     if nrn.spike == SPIKE_HARD:
         return heaviside(x)
     if nrn.spike == SPIKE_SOFT:
-        return primitive(nrn.sg_code, nrn.sg_scale, x)
+        return primitive(nrn.sg_code, nrn.sg_scale, x, nrn.sg_sub)
     return 0.0
 
 
@@ -179,7 +180,7 @@ def spike_grad(nrn, x):
     """``dS/dU`` used by every gradient method: ``F'(x)``, or 0 for a non-spiking layer."""
     if nrn.spike == SPIKE_NONE:
         return 0.0
-    return derivative(nrn.sg_code, nrn.sg_scale, x)
+    return derivative(nrn.sg_code, nrn.sg_scale, x, nrn.sg_sub)
 
 
 @numba.njit(cache=True)

@@ -36,8 +36,9 @@ from .checks import as_input, check_input_values
 from .trace import Trace
 
 
-def surrogate_primitive(name, scale, x):
-    """``F(x; scale)`` of :mod:`refsnn.surrogate` as NumPy expressions in ``x``'s precision."""
+def surrogate_primitive(name, scale, x, subthreshold=0.0):
+    """``F(x; scale)`` of :mod:`refsnn.surrogate` as NumPy expressions in ``x``'s precision
+    (``subthreshold``: the hybrid's slope below threshold)."""
     s = x.dtype.type(scale)
     one = x.dtype.type(1)
     ax = np.abs(x)
@@ -58,6 +59,8 @@ def surrogate_primitive(name, scale, x):
         return np.clip(x + h, 0, 2 * h)
     if name == "asymptotic_superspike":  # s times the superspike primitive
         return s * x / (one + s * ax) + one
+    if name == "hybrid":  # slope s above threshold, the subthreshold constant below
+        return np.where(x > 0, s * x, x.dtype.type(subthreshold) * x)
     raise ValueError(f"unknown surrogate {name!r}")
 
 
@@ -120,16 +123,18 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
             # the anchor's S_0 and F(U_0 - theta), every step at once (elementwise: the same
             # numbers as step by step)
             S0 = anchor.S[l].astype(dtype)
-            F0 = surrogate_primitive(sg.name, sg.scale, anchor.U[l].astype(dtype) - theta)
+            F0 = surrogate_primitive(sg.name, sg.scale, anchor.U[l].astype(dtype) - theta,
+                                     sg.subthreshold)
         for n in range(T):
             if not readout:
                 xth = U[:, n] - theta
                 if anchor is not None and spike == "hard":
-                    S[:, n] = S0[:, n] + (surrogate_primitive(sg.name, sg.scale, xth) - F0[:, n])
+                    S[:, n] = S0[:, n] + (surrogate_primitive(sg.name, sg.scale, xth,
+                                                                     sg.subthreshold) - F0[:, n])
                 elif spike == "hard":
                     S[:, n] = (xth > 0).astype(dtype)
                 else:
-                    S[:, n] = surrogate_primitive(sg.name, sg.scale, xth)
+                    S[:, n] = surrogate_primitive(sg.name, sg.scale, xth, sg.subthreshold)
             if n + 1 == T:
                 break
             drive = S_in[:, n] @ W.T

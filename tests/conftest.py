@@ -26,14 +26,17 @@ def is_active(net, trace, l):
 
 def draw_variants(seed):
     """The model options of docs/design.md §4 for ``random_problem(seed, variants=True)``,
-    from a stream of their own: ``(LIFParams fields, Network.init keywords, surrogate)``."""
+    from a stream of their own: ``(LIFParams fields, Network.init keywords, surrogate,
+    the hybrid surrogate's subthreshold constant)``."""
     rng = np.random.default_rng([seed, 7])
     fields = dict(input_gain=("one", "1-beta")[int(rng.integers(2))])
     init_kw = {}
     if rng.integers(2):
         init_kw.update(readout_alpha=rng.uniform(0.5, 0.95), readout_beta=rng.uniform(0.8, 0.99))
     init_kw["init"] = ("normal", "uniform", Fluctuation(nu=0.1))[int(rng.integers(3))]
-    return fields, init_kw, SURROGATES[int(rng.integers(len(SURROGATES)))]
+    sg = SURROGATES[int(rng.integers(len(SURROGATES)))]
+    c = rng.uniform(0.05, 0.3) if rng.integers(2) else 0.0
+    return fields, init_kw, sg, c
 
 
 def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=None,
@@ -48,7 +51,7 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
     constants, initial weights, every surrogate) are drawn too, from a stream of their own.
     Returns ``(net, x, loss, target, spike, info)``.
     """
-    fields, init_kw, sg_variant = draw_variants(seed) if variants else ({}, {}, None)
+    fields, init_kw, sg_variant, c = draw_variants(seed) if variants else ({}, {}, None, 0.0)
     surrogate = surrogate or sg_variant
     rng = np.random.default_rng(seed)
     n_layers = int(rng.integers(1, max_layers + 1))
@@ -61,7 +64,10 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
     p = LIFParams(alpha=rng.uniform(0.5, 0.95), beta=rng.uniform(0.6, 0.97), reset=reset,
                   detach_reset=detach, **fields)
     rec = [bool(r) for r in rng.integers(0, 2, size=n_layers)]
-    net = Network.init(sizes, p, recurrent=rec, surrogate=(sg, rng.uniform(2, 20)), rng=rng,
+    sg_spec = (sg, rng.uniform(2, 20))
+    if sg == "hybrid":  # the spike itself as its derivative, the constant c below threshold
+        sg_spec = (sg, 1.0, c)
+    net = Network.init(sizes, p, recurrent=rec, surrogate=sg_spec, rng=rng,
                        gain=rng.uniform(3, 10), **init_kw)
     # an input needs 2 steps per layer (I then U) to reach the readout
     T = max(int(rng.integers(5, max_T + 1)), 2 * (n_layers + 1) + 4)
@@ -94,7 +100,7 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
         if kind == "sum":
             net.W[-1] /= T
     info = dict(seed=seed, sizes=sizes, recurrent=rec, reset=reset, detach_reset=detach,
-                surrogate=sg, T=T, B=B, spike=spike, loss=kind, options=net.options(),
+                surrogate=sg, subthreshold=net.surrogate.subthreshold, T=T, B=B, spike=spike, loss=kind, options=net.options(),
                 init=init_kw.get("init", "normal"))
     return net, x, loss, target, spike, info
 

@@ -16,9 +16,13 @@ F3_MAX = {"superspike": lambda s: 6 * s * s, "sigmoid": lambda s: s ** 3 / 8,
 #: the peak of F' (at x = 0) and the largest |term| of F, for a scale s, where not 1 and 2/s
 PEAK = {"sigmoid": lambda s: s / 4, "asymptotic_superspike": lambda s: s}
 TERMS = {"sigmoid": lambda s: 1.0, "asymptotic_superspike": lambda s: 2.0}
+#: the surrogates whose F' peaks at threshold and vanishes far from it: all but the hybrid,
+#: whose F' is the spike itself and whose pair is checked in closed form, entry by entry
+#: (test_hybrid_derivative_is_the_spike)
+PEAKED = tuple(n for n in SURROGATES if n != "hybrid")
 
 
-@pytest.mark.parametrize("name", SURROGATES)
+@pytest.mark.parametrize("name", PEAKED)
 @pytest.mark.parametrize("scale", [0.5, 5.0, 40.0])
 def test_derivative_is_derivative_of_primitive(name, scale):
     sg = Surrogate(name, scale)
@@ -62,7 +66,7 @@ def test_primitive_limits_and_monotone(name):
     assert np.all(sg.derivative(x) >= 0)
 
 
-@pytest.mark.parametrize("name", SURROGATES)
+@pytest.mark.parametrize("name", PEAKED)
 def test_peak_at_threshold(name):
     sg = Surrogate(name, 3.0)
     x = np.linspace(-2, 2, 4001)
@@ -73,7 +77,7 @@ def test_peak_at_threshold(name):
     assert d.max() == pytest.approx(expected_peak)
 
 
-@pytest.mark.parametrize("name", SURROGATES)
+@pytest.mark.parametrize("name", PEAKED)
 def test_stable_for_huge_inputs(name):
     sg = Surrogate(name, 100.0)
     x = np.array([-1e6, -1e3, -1.0, 0.0, 1.0, 1e3, 1e6])
@@ -136,3 +140,30 @@ def test_asymptotic_superspike_is_scale_times_superspike(scale):
     np.testing.assert_allclose(a.derivative(x), scale * s.derivative(x), rtol=4e-16, atol=0)
     np.testing.assert_allclose(a.primitive(x), scale * s.primitive(x), rtol=1e-15, atol=1e-15)
     assert a.primitive(np.array([1e12]))[0] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("scale, c", [(1.0, 0.0), (1.0, 0.1), (2.5, 0.3)])
+def test_hybrid_derivative_is_the_spike(scale, c):
+    """"lessons" §4.3, Eq. 8: dS/dU <- S = Theta(U - theta), scaled, with the constant c below
+    threshold (Theta(0) = 0, so F'(0) = c); its primitive is a threshold-shifted leaky ReLU."""
+    sg = Surrogate("hybrid", scale, c)
+    x = np.array([-1e6, -2.0, -1e-12, 0.0, 1e-12, 0.5, 1e6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d, F = sg.derivative(x), sg.primitive(x)
+    np.testing.assert_array_equal(d, scale * heaviside_array(x) + c * (1 - heaviside_array(x)))
+    np.testing.assert_array_equal(F, np.where(x > 0, scale * x, c * x))
+    assert sg.kinks == (0.0,)
+
+
+def test_hybrid_defaults_and_options():
+    assert Surrogate("hybrid").scale == 1.0 and Surrogate("hybrid").subthreshold == 0.0
+    assert Surrogate().scale == 10.0 and Surrogate("sigmoid").scale == 10.0
+    assert Surrogate("hybrid", 10.0).scale == 10.0  # an explicit 10 is kept
+    assert as_surrogate(("hybrid", 1.0, 0.2)) == Surrogate("hybrid", 1.0, 0.2)
+    with pytest.raises(ValueError, match="subthreshold is an option of the hybrid"):
+        Surrogate("sigmoid", 2.0, 0.1)
+    with pytest.raises(ValueError, match="subthreshold must be finite and >= 0"):
+        Surrogate("hybrid", 1.0, -0.1)
+    with pytest.raises(TypeError, match="subthreshold must be a real number"):
+        Surrogate("hybrid", 1.0, "small")
