@@ -391,7 +391,9 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
         tr = reference.simulate(net, x, spike=spike, dtype=precision, binary_input=binary_input,
                                 anchor=anchor)
         # which smooth piece of F each U - theta lies on (and of the objective, if it has any)
-        pieces = [np.searchsorted(kinks, (U - net.params.threshold).ravel()) for U in tr.U]
+        pieces = [np.searchsorted(kinks, (U - net.params.threshold  # U - theta[n]
+                                          - (0 if tr.b is None else tr.b[l])).ravel())
+                  for l, U in enumerate(tr.U)]
         pieces.append(objective.pieces(tr))
         return objective(tr, target)[0], np.concatenate(pieces)
 

@@ -30,8 +30,9 @@ from . import events as ev
 from . import lif
 from . import initialization
 from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, check_bool,
-                     check_input_values, check_real, check_unit_interval)
+                     check_input_values, check_real)
 from .lif import LIFParams
+from .params import model_options, readout_params
 from .surrogate import Surrogate, as_surrogate
 from .threads import simulate_work, sized_by
 from .trace import Trace, check_trace
@@ -138,16 +139,8 @@ class Network:
     def options(self):
         """``{name: value}`` of every model option set away from the tutorial's model (§4):
         what a gradient method that implements only that model must refuse
-        (:meth:`require_options`)."""
-        p, ro = self.params, self.readout_params
-        out = {}
-        if p.input_gain != "one":
-            out["input_gain"] = p.input_gain
-        if ro.alpha != p.alpha:
-            out["readout_alpha"] = ro.alpha
-        if ro.beta != p.beta:
-            out["readout_beta"] = ro.beta
-        return out
+        (:meth:`require_options`; :func:`refsnn.params.model_options`)."""
+        return model_options(self.params, self.readout_params)
 
     def require_options(self, method, supported=()):
         """ValueError naming every option of :meth:`options` that ``method`` does not support
@@ -348,26 +341,29 @@ class Network:
         hidden = lif.neuron(self.params, self.surrogate, spike, dtype=dt)
         readout_nrn = lif.neuron(self.readout_params, self.surrogate, "none", dtype=dt)
         B, T, _ = x.shape
-        Is, Us, Ss = [], [], []
+        Is, Us, Ss, As = [], [], [], []
         for l in range(len(self.W)):
             readout = l == self.n_spiking_layers
             N = self.sizes[l + 1]
             # one allocation per layer: fewer, larger blocks are reused by the allocator
             # instead of being mapped (and page-faulted) afresh on every call
             I, U, S = np.empty((3, B, T, N), dtype=dt)
+            # the adaptive threshold's b[n] (a spiking layer of an adaptive network)
+            A = np.empty((B, T, N), dtype=dt) if hidden.adaptive and not readout else _NO_A[dt]
             V = self.V[l] if l < self.n_hidden_layers else None
             events = x_events if l == 0 else None
             lif.layer_forward(x if l == 0 else Ss[-1],
                               *((events.ptr, events.idx, events.val, True) if events is not None
                                 else (_NO_PTR, _NO_IDX, _EMPTY_1D[dt], False)),
                               self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
-                              readout_nrn if readout else hidden, I, U, S)
-            Is.append(I), Us.append(U), Ss.append(S)
+                              readout_nrn if readout else hidden, I, U, S, A)
+            Is.append(I), Us.append(U), Ss.append(S), As.append(A)
         n = self.n_spiking_layers  # a spiking output layer is both trace.S[-1] and the readout
         return Trace(x=None if x_events is not None else x, I=Is[:n], U=Us[:n], S=Ss[:n],
                      readout_I=Is[-1], readout=Us[-1], spike=spike, x_events=x_events,
                      W=[w.copy() for w in self.W],
-                     V=[None if v is None else v.copy() for v in self.V])
+                     V=[None if v is None else v.copy() for v in self.V],
+                     b=As[:n] if hidden.adaptive else None)
 
 
     def leaky_readout(self, S, G):
@@ -389,20 +385,8 @@ class Network:
         I, U, S_r = np.empty((3, B, T, G.shape[0]), dtype=dt)
         nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)
         lif.layer_forward(S, _NO_PTR, _NO_IDX, _EMPTY_1D[dt], False, G, _EMPTY_2D[dt], False,
-                          nrn, I, U, S_r)
+                          nrn, I, U, S_r, _NO_A[dt])
         return I, U
-
-
-def readout_params(params, readout_alpha=None, readout_beta=None, output="readout"):
-    """``params`` with the readout's own ``alpha, beta`` where given (checked, named; only for
-    the non-spiking readout, ``output="readout"``)."""
-    changes = {k: check_unit_interval(name, v) for k, name, v in
-               (("alpha", "readout_alpha", readout_alpha), ("beta", "readout_beta", readout_beta))
-               if v is not None}
-    if changes and output != "readout":
-        raise ValueError("readout_alpha and readout_beta belong to the non-spiking readout; a "
-                         "spiking output layer (output='spiking') has the hidden layers' params")
-    return params.replace(**changes) if changes else params
 
 
 def trace_or_input(net, trace, spike, binary_input):
@@ -432,3 +416,4 @@ _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)
 _EMPTY_1D = {t: np.zeros(0, dtype=t) for t in FLOATS}
 _EMPTY_2D = {t: np.zeros((0, 0), dtype=t) for t in FLOATS}
+_NO_A = {t: np.zeros((0, 0, 0), dtype=t) for t in FLOATS}  # never read: nrn.adaptive False

@@ -36,6 +36,15 @@ def draw_variants(seed):
     init_kw["init"] = ("normal", "uniform", Fluctuation(nu=0.1))[int(rng.integers(3))]
     sg = SURROGATES[int(rng.integers(len(SURROGATES)))]
     c = rng.uniform(0.05, 0.3) if rng.integers(2) else 0.0
+    # the neuron variants of "lessons from deep learning": the leaky neuron (Eq. 4; alpha = 0
+    # and no readout_alpha) and the adaptive threshold (Eqs. 51-52, its jump printed or not)
+    if rng.integers(2):
+        fields["neuron"] = "leaky"
+        init_kw.pop("readout_alpha", None)
+    if rng.integers(2):
+        fields["threshold_decay"] = rng.uniform(0.5, 0.95)
+        if rng.integers(2):
+            fields["threshold_jump"] = rng.uniform(0.05, 1.0)
     return fields, init_kw, sg, c
 
 
@@ -48,7 +57,8 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
     the three losses. The readout weights are rescaled so |readout| <= 2 (or its time sum,
     for the summed loss): finite differences resolve ~1e-14 |L|, so L must not be huge.
     With ``variants`` the model options (:func:`draw_variants`: input gain, readout time
-    constants, initial weights, every surrogate) are drawn too, from a stream of their own.
+    constants, initial weights, every surrogate, the leaky neuron, the adaptive threshold) are
+    drawn too, from a stream of their own.
     Returns ``(net, x, loss, target, spike, info)``.
     """
     fields, init_kw, sg_variant, c = draw_variants(seed) if variants else ({}, {}, None, 0.0)
@@ -61,8 +71,9 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
     reset = reset or RESETS[seed % 3]
     detach = bool(rng.integers(2)) if detach_reset is None else detach_reset
     sg = surrogate or DRAWN_SURROGATES[int(rng.integers(len(DRAWN_SURROGATES)))]
-    p = LIFParams(alpha=rng.uniform(0.5, 0.95), beta=rng.uniform(0.6, 0.97), reset=reset,
-                  detach_reset=detach, **fields)
+    alpha = rng.uniform(0.5, 0.95)
+    p = LIFParams(alpha=0.0 if fields.get("neuron") == "leaky" else alpha,
+                  beta=rng.uniform(0.6, 0.97), reset=reset, detach_reset=detach, **fields)
     rec = [bool(r) for r in rng.integers(0, 2, size=n_layers)]
     sg_spec = (sg, rng.uniform(2, 20))
     if sg == "hybrid":  # the spike itself as its derivative, the constant c below threshold

@@ -32,7 +32,7 @@ from refsnn.initialization import Fluctuation, psp_moments
 
 #: seeds of random_problem(..., variants=True) whose every parameter has a gradient (no layer
 #: is silent); together they cover every option value (test_option_seeds_cover_the_options)
-OPTION_SEEDS = (1, 2, 10, 13, 14, 15, 21, 36, 41, 42)
+OPTION_SEEDS = (1, 2, 10, 12, 13, 15, 19, 21, 35, 36, 41, 42)
 SMALL = dict(max_layers=2, max_neurons=8, max_T=24, variants=True)
 
 
@@ -60,6 +60,14 @@ def test_option_seeds_cover_the_options():
     assert "asymptotic_superspike" in {i["surrogate"] for i in infos}
     hybrid = [(i["spike"], i["subthreshold"] > 0) for i in infos if i["surrogate"] == "hybrid"]
     assert set(hybrid) == {("hard", False), ("hard", True), ("soft", False), ("soft", True)}
+    leaky = {(i["spike"], i["reset"]) for i, o in zip(infos, opts) if o.get("neuron") == "leaky"}
+    assert {s for s, _ in leaky} == {"hard", "soft"} and {r for _, r in leaky} == set(RESETS)
+    adaptive = [(i["spike"], i["reset"], "threshold_jump" in o) for i, o in zip(infos, opts)
+                if "threshold_decay" in o]
+    assert {a[0] for a in adaptive} == {"hard", "soft"} and {a[2] for a in adaptive} == {True,
+                                                                                         False}
+    assert "subtract" in {a[1] for a in adaptive}  # the reset that reads theta[n]
+    assert any(o.get("neuron") == "leaky" and "threshold_decay" in o for o in opts)
     assert {i["reset"] for i in infos} == set(RESETS)
     assert {i["spike"] for i in infos} == {"hard", "soft"}
     assert {i["detach_reset"] for i in infos} == {True, False}
@@ -194,7 +202,7 @@ def test_fluctuation_init_shares_the_variance_with_the_recurrent_weights():
 
 def test_the_options_through_feedback_alignment_are_bptt():
     """FA runs BPTT's sweep: with B = W it is BPTT on a network with every option."""
-    net, x, loss, target, spike, info = random_problem(3, **SMALL)
+    net, x, loss, target, spike, info = random_problem(15, **SMALL)
     assert net.options(), info
     tr = net.simulate(x, spike=spike)
     d = loss(tr.readout, target)[1]
@@ -203,9 +211,12 @@ def test_the_options_through_feedback_alignment_are_bptt():
     assert all(np.array_equal(g, exact[name]) for name, g in fa.parameters())
 
 
-@pytest.mark.parametrize("option", [dict(input_gain="1-beta"), dict(readout_beta=0.95)])
+@pytest.mark.parametrize("option", [dict(input_gain="1-beta"), dict(readout_beta=0.95),
+                                    dict(neuron="leaky", alpha=0.0),
+                                    dict(threshold_decay=0.9)])
 def test_rules_of_the_tutorial_model_refuse_the_options(option):
-    p = LIFParams(alpha=0.8, beta=0.9, **{k: v for k, v in option.items() if k != "readout_beta"})
+    p = LIFParams(**{"alpha": 0.8, "beta": 0.9,
+                     **{k: v for k, v in option.items() if k != "readout_beta"}})
     kw = {k: v for k, v in option.items() if k == "readout_beta"}
     name = next(iter(option))
     net = Network.init([3, 4, 2], p, rng=0, **kw)
@@ -240,3 +251,101 @@ def test_bad_options():
         Network.init([2, 3, 2], p, init=Fluctuation(nu=0.1, sigma_U=1e-3, mu_U=0.9))
     with pytest.raises(ValueError, match="no spikes"):
         Fluctuation.from_input(np.zeros((1, 5, 2)))
+    with pytest.raises(ValueError, match="alpha must be 0 for neuron='leaky'"):
+        LIFParams(alpha=0.8, beta=0.9, neuron="leaky")
+    with pytest.raises(ValueError, match="neuron"):
+        LIFParams(alpha=0.8, beta=0.9, neuron="izhikevich")
+    with pytest.raises(ValueError, match="readout_alpha"):
+        Network.init([2, 3, 2], LIFParams(0.0, 0.9, neuron="leaky"), readout_alpha=0.5)
+    with pytest.raises(ValueError, match="threshold_decay"):
+        LIFParams(alpha=0.8, beta=0.9, threshold_decay=1.0)
+    with pytest.raises(ValueError, match="threshold_jump needs threshold_decay"):
+        LIFParams(alpha=0.8, beta=0.9, threshold_jump=0.1)
+    with pytest.raises(ValueError, match="threshold_jump"):
+        LIFParams(alpha=0.8, beta=0.9, threshold_decay=0.9, threshold_jump=-0.1)
+    assert LIFParams.from_taus(1e-3, None, 1e-2, neuron="leaky").alpha == 0.0
+    net = Network.init([2, 3, 2], LIFParams(0.8, 0.9, threshold_decay=0.9), rng=0)
+    tr = net.simulate(np.ones((1, 6, 2)))
+    with pytest.raises(ValueError, match="trace.b"):
+        bptt(net, dataclasses.replace(tr, b=None), np.zeros_like(tr.readout))
+    with pytest.raises(ValueError, match="trace.b"):
+        bptt(Network(net.W, net.V, LIFParams(0.8, 0.9)), tr, np.zeros_like(tr.readout))
+
+
+def test_the_leaky_neuron_is_snntorchs_leaky_one_step_late():
+    """"lessons" Eq. 4 (snnTorch's Leaky), U[t] = beta U[t-1] + W X[t] - S[t-1] theta with
+    S[t] = Theta(U[t] - theta), written out: refsnn's leaky layer is this equation with
+    X[t] = S_in[t - 1], an input spike at step n moves U at n + 1 (one step per layer); the
+    readout follows the model (U_o[t] = beta U_o[t-1] + W_o S[t-1])."""
+    p = LIFParams(alpha=0.0, beta=0.9, threshold=0.7, neuron="leaky")
+    w, w_o = 0.45, 1.5
+    net = Network([np.array([[w]]), np.array([[w_o]])], [None], p)
+    x = np.zeros((1, 40, 1))
+    x[0, [2, 3, 4, 10, 11, 12, 13, 30], 0] = 1.0
+    tr = net.simulate(x)
+    U = S = U_o = 0.0
+    for t in range(1, 40):
+        X = x[0, t - 1, 0]  # snnTorch's input at t is refsnn's at t - 1
+        U_o = 0.9 * U_o + w_o * S
+        U = 0.9 * U + w * X - S * 0.7
+        S = 1.0 if U - 0.7 > 0 else 0.0
+        assert tr.U[0][0, t, 0] == pytest.approx(U, abs=1e-14) and tr.S[0][0, t, 0] == S
+        assert tr.readout[0, t, 0] == pytest.approx(U_o, abs=1e-14)
+    assert tr.S[0].sum() >= 2
+    assert tr.U[0][0, 3, 0] > 0 == tr.U[0][0, 2, 0]  # the spike at step 2 moves U[3]
+
+
+def test_the_adaptive_threshold_of_lessons_appendix_c3():
+    """Eqs. 51-52, theta[t] = theta0 + b[t], b[t+1] = alpha b[t] + (1 - alpha) S[t], written
+    out for one neuron (the subtractive reset subtracts theta[t]); trace.b records b."""
+    p = LIFParams(alpha=0.8, beta=0.9, threshold_decay=0.9)
+    w = 0.3
+    net = Network([np.array([[w]]), np.ones((1, 1))], [None], p)
+    x = (np.random.default_rng(0).random((1, 80, 1)) < 0.3).astype(float)
+    tr = net.simulate(x)
+    I = U = b = 0.0
+    for n in range(80):
+        theta = 1.0 + b                                                   # Eq. 51
+        S = 1.0 if U - theta > 0 else 0.0
+        assert tr.S[0][0, n, 0] == S and tr.b[0][0, n, 0] == pytest.approx(b, abs=1e-14)
+        assert tr.U[0][0, n, 0] == pytest.approx(U, abs=1e-13)
+        I, U, b = 0.8 * I + w * x[0, n, 0], 0.9 * U + I - theta * S, 0.9 * b + 0.1 * S
+    assert tr.S[0].sum() >= 3 and tr.b[0].max() > 0.1
+    fixed = Network(net.W, net.V, p.replace(threshold_decay=None)).simulate(x)
+    assert fixed.S[0].sum() > tr.S[0].sum()  # adaptation slows the neuron down
+
+
+def test_the_check_catches_a_forgotten_adaptation_path():
+    """The contract can fail here: BPTT without the threshold's own path (the jump q of Eq. 52
+    set to 0 in the backward pass: the spike no longer raises b) disagrees with finite
+    differences of the adaptive network."""
+    p = LIFParams(alpha=0.8, beta=0.9, threshold_decay=0.8, threshold_jump=0.6)
+    net = Network.init([3, 6, 2], p, recurrent=True, rng=1, gain=12.0)
+    x = (np.random.default_rng(2).random((2, 25, 3)) < 0.3).astype(float)
+    target = np.random.default_rng(3).normal(size=(2, 25, 2))
+    net.W[-1] *= 1.0 / np.abs(net.simulate(x, spike="soft").readout).max()
+
+    def without_the_jump(net_, trace, d):
+        alt = Network(net_.W, net_.V, p.replace(threshold_jump=0.0), net_.surrogate)
+        return bptt(alt, trace, d)
+
+    assert gradcheck.check_network(net, x, losses.mse, target, n_samples=6).passed
+    wrong = gradcheck.check_network(net, x, losses.mse, target, grad_fn=without_the_jump,
+                                    n_samples=6)
+    assert not wrong.passed
+
+
+@pytest.mark.parametrize("spike", ["soft", "hard"])
+def test_the_neuron_variants_with_a_spiking_output_layer(spike):
+    """The spiking output layer (output="spiking") is one more spiking layer of the model:
+    leaky, adaptive, gain 1 - beta; BPTT against finite differences of the oracle."""
+    p = LIFParams(alpha=0.0, beta=0.9, reset="subtract", neuron="leaky", threshold_decay=0.85,
+                  input_gain="1-beta")
+    net = Network.init([4, 6, 3], p, output="spiking", rng=4, gain=40.0)
+    x = (np.random.default_rng(5).random((2, 30, 4)) < 0.3).astype(float)
+    tr = net.simulate(x, spike=spike)
+    assert all(S.sum() > 0 for S in tr.S) and tr.b is not None and len(tr.b) == 2
+    target = np.random.default_rng(6).normal(size=tr.readout.shape)
+    report = gradcheck.check_network(net, x, losses.mse, target, spike=spike)
+    assert report.passed and report.skipped == 0, str(report)
+

@@ -164,7 +164,7 @@ def _layer_step(S_in, W, I, U, S, dI, dU, fa, fv, err, g, last, nrn, a_v, b_v):
             continue
         for i in range(N):
             sp = spike_grad(nrn, U[b, i] - nrn.theta)
-            dU_dU, dU_dI, dU_dS = reset_partials(nrn, U[b, i], I[b, i], S[b, i])
+            dU_dU, dU_dI, dU_dS = reset_partials(nrn, U[b, i], I[b, i], S[b, i], nrn.theta)
             for j in range(N_in):
                 du = dU[b, i, j]
                 e = sp * du                                      # e_ij[n] (Eq. 14)
