@@ -49,6 +49,13 @@ online, reading ``d_readout[:, n]`` only at step ``n``:
     \frac{\partial L}{\partial \theta} = \sum_b \sum_{n=0}^{T-1} \sum_k
         \frac{\partial L}{\partial U_{o,k}[n]}\; \partial U_{o,k}[n].
 
+These are the equations of the tutorial's model (input gain ``g = 1``; each ``\partial I[n]``
+in the membrane equations is ``g \partial I[n]`` otherwise). The options of the neuron model
+(:mod:`refsnn.lif`) change one step of the recursion, written once in
+:mod:`refsnn.grad.sensitivity`: the leaky neuron's membrane reads ``\partial I[n+1]``, and the
+adaptive threshold adds the sensitivity ``\partial b`` with ``\partial S = s' (\partial U -
+\partial b)``.
+
 Relation to the tutorial's Eq. 12
 ---------------------------------
 Eq. 12 (journal Eq. 8) is the same recursion for the generic RNN of Box 1, with one state
