@@ -35,10 +35,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import feedback_comparison
+from . import feedback_comparison, spikeprop_xor
 
 #: registry: experiment name -> module
-EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison)])
+EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison),
+                           (spikeprop_xor.NAME, spikeprop_xor)])
 
 
 def _uptime():

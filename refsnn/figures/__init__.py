@@ -22,7 +22,8 @@ import time
 from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
-               encodings, feedback_alignment, lif_dynamics, performance, surrogates)
+               encodings, feedback_alignment, lif_dynamics, performance, spikeprop_xor,
+               surrogates)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -35,6 +36,7 @@ FIGURES = OrderedDict([
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("spikeprop_xor", spikeprop_xor),              # SpikeProp (Bohte 2002) on the spike-time XOR
 ])
 
 

@@ -293,7 +293,9 @@ class Network:
     def potential(self, times, l, t):
         """``u_j(t)`` of layer ``l+1`` (``l`` = 0 for the first hidden layer) on the times ``t``
         (G,): ``(B, n_post, G)``, from the recorded ``times``."""
-        t = np.asarray(t, dtype=float)
+        if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not 0 <= l < len(self.W):
+            raise ValueError(f"l must be a layer of weights, 0..{len(self.W) - 1}, got {l!r}")
+        t = np.asarray(as_real_array(t, "t"), dtype=float).ravel()
         pre = np.where(np.isfinite(times[l]), times[l], np.inf)
         s = t[None, None, :, None] - pre[:, :, None, None] - self.delays  # (B, n_pre, G, K)
         return np.einsum("jik,bigk->bjg", self.W[l], alpha_kernel(s, self.tau))
@@ -311,6 +313,10 @@ class Network:
                 np.shape(t) != (np.shape(times[0])[0], n) for t, n in zip(times, self.sizes)):
             raise ValueError(f"times must be the list net.forward(t_in) returned ({L + 1} arrays "
                              f"of shapes (B, n_l), n_l = {self.sizes})")
+        times = [self.check_input(t, f"times[{l}]") if l == 0 else
+                 np.array(as_real_array(t, f"times[{l}]"), dtype=float) for l, t in enumerate(times)]
+        if any(np.any(np.isnan(t) | (t == -np.inf)) for t in times):
+            raise ValueError("times contain NaN or -inf (net.forward returns +inf for no spike)")
         delta = np.array(as_real_array(d_t_out, "d_t_out"), dtype=float)
         if delta.shape != np.shape(times[-1]) or not np.all(np.isfinite(delta)):
             raise ValueError(f"d_t_out must be finite with shape {np.shape(times[-1])}, got "
