@@ -104,6 +104,30 @@ def dfa_layer_error_numpy(gI_o, W_o, H, U, params, surrogate):
     return delta
 
 
+# ---------------------------------------------------------------------- spike_time_gradient
+def spike_time_gradient_numpy(t_in, w):
+    """The stub of :mod:`refsnn.exercises.spike_time_gradient` filled in (see its docstring)."""
+    n_in = t_in.shape[0]
+    # ---- YOUR CODE START ----
+    z = np.exp(t_in)                                      # z = exp(t); inf: no spike
+    order = np.argsort(t_in, kind="stable")               # the inputs in time order
+    zs, ws = z[order], w[order]
+    spiked = np.isfinite(zs)
+    W_k = np.cumsum(ws)                                   # sum w over each prefix C_k
+    S_k = np.cumsum(np.where(spiked, ws * np.where(spiked, zs, 0.0), 0.0))   # sum w z
+    nxt = np.append(zs[1:], np.inf)                       # z of the next input
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_k = S_k / (W_k - 1)                             # z_out if C_k were causal
+    k = np.argmax(spiked & (W_k > 1) & (z_k < nxt))       # the first causal prefix
+    C = np.zeros(n_in, dtype=bool)
+    C[order[:k + 1]] = True
+    dz_dw = np.where(C, np.where(C, z, 0.0) - z_k[k], 0.0) / (W_k[k] - 1)
+    dz_dz_in = np.where(C, w, 0.0) / (W_k[k] - 1)
+    # ---- YOUR CODE END ----
+    return dz_dw, dz_dz_in
+
+
 #: exercise name -> the plain-NumPy solution written the way its stub asks
 NUMPY_SOLUTIONS = {"lif_bptt": layer_backward_numpy, "rtrl_step": rtrl_step_numpy,
-                   "dfa_update": dfa_layer_error_numpy}
+                   "dfa_update": dfa_layer_error_numpy,
+                   "spike_time_gradient": spike_time_gradient_numpy}
