@@ -128,32 +128,25 @@ def first_crossing(onsets, weights, M, tau, theta, t_max):
 
 
 @numba.njit(cache=True)
-def layer_spikes(t_pre, W, delays, tau, theta, t_max, out):
-    """``out[b, j]``: the first spike of neuron ``j`` of a layer driven by ``t_pre`` (B, n_pre)
-    through ``W`` (n_post, n_pre, K) with terminal ``delays`` (K,) (module docstring)."""
-    B, n_pre = t_pre.shape
-    n_post, _, K = W.shape
-    onsets = np.empty(n_pre * K + 1)
-    pre = np.empty(n_pre * K, np.int64)
-    ker = np.empty(n_pre * K, np.int64)
-    w = np.empty(n_pre * K + 1)
+def layer_spikes(onsets, order, W, K, tau, theta, t_max, out):
+    """``out[b, j]``: the first spike of neuron ``j`` of a layer, ``W`` (n_post, n_pre, K); the
+    terminals' ``onsets[b, m]`` (m = i K + k: input ``i``, terminal ``k``; ``inf`` for none) in
+    time order ``order[b]`` (module docstring)."""
+    B, M = onsets.shape
+    n_post = W.shape[0]
+    s = np.empty(M)
+    w = np.empty(M)
     for b in range(B):
-        M = 0
-        for i in range(n_pre):
-            if t_pre[b, i] < np.inf:
-                for k in range(K):
-                    s = t_pre[b, i] + delays[k]
-                    if s < t_max:
-                        onsets[M] = s
-                        pre[M] = i
-                        ker[M] = k
-                        M += 1
-        order = np.argsort(onsets[:M])
-        s_sorted = onsets[:M][order]
+        n = 0
+        for m in range(M):
+            if onsets[b, order[b, m]] < t_max:
+                s[n] = onsets[b, order[b, m]]
+                n += 1
         for j in range(n_post):
-            for m in range(M):
-                w[m] = W[j, pre[order[m]], ker[order[m]]]
-            out[b, j] = first_crossing(s_sorted, w, M, tau, theta, t_max)
+            for m in range(n):
+                i, k = divmod(order[b, m], K)
+                w[m] = W[j, i, k]
+            out[b, j] = first_crossing(s, w, n, tau, theta, t_max)
 
 
 # ---------------------------------------------------------------------- the network
@@ -277,8 +270,11 @@ class Network:
         ``inf`` where a neuron does not fire before ``t_max``."""
         times = [self.check_input(t_in)]
         for w in self.W:
-            out = np.empty((times[-1].shape[0], w.shape[0]))
-            layer_spikes(times[-1], w, self.delays, self.tau, self.theta, self.t_max, out)
+            onsets = (times[-1][:, :, None] + self.delays).reshape(len(times[-1]), -1)
+            order = np.argsort(onsets, axis=1, kind="stable")  # sorted here: Numba's argsort
+            out = np.empty((times[-1].shape[0], w.shape[0]))   # costs seconds to compile
+            layer_spikes(onsets, order, w, len(self.delays), self.tau, self.theta, self.t_max,
+                         out)
             times.append(out)
         return times
 
