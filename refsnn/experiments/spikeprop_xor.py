@@ -23,9 +23,11 @@ network), the epochs to convergence (``None`` if not), the final spike times of 
 output neurons for the four patterns, how many hidden (pattern, neuron) pairs are silent, the
 wall time.
 
-Measured (README, "Experiments"): 19 of 20 seeds converge (``small``, median 45 epochs), 94 of
-100 (``full``, median 44.5, quartiles 35 and 53); every failure is an output neuron that fell
-silent for every pattern, which has no spike time and so no gradient.
+Measured (README, "Experiments"): 18 of 20 seeds converge (``small``, median 45 epochs), 93 of
+100 (``full``, median 44, quartiles 35 and 52); six of the seven failures are an output neuron
+that fell silent for every pattern, which has no spike time and so no gradient. Runs of
+hundreds of epochs are sensitive to rounding (the order in which terminals with equal onsets
+are summed).
 
 Read next: refsnn/figures/spikeprop_xor.py, the figure drawn from these runs.
 """

@@ -29,6 +29,7 @@ Read next: refsnn/figures/style.py.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import ticker
 
 from . import style
 from .. import experiments
@@ -108,6 +109,8 @@ def draw(results, out_dir, quick=False):
         if median is not None:
             ax.axvline(median, c=GREEN, lw=1.2)
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ticker.ScalarFormatter())
+        ax.xaxis.set_minor_formatter(ticker.NullFormatter())
         ax.set_yticks([])
         ax.set_ylim(-1, 1)
         ax.set_xlabel("epochs to SSE < 1")
