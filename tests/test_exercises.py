@@ -19,7 +19,7 @@ import sys
 import numpy as np
 import pytest
 
-from refsnn import bptt, gradcheck
+from refsnn import Grads, bptt, gradcheck
 from refsnn.exercises import (EXERCISES, core, dfa_update, diagnosis, lif_bptt, networks,
                               rtrl_step, solutions, spike_time_gradient)
 
@@ -530,6 +530,26 @@ def test_spike_time_reference_is_exact():
             assert gradcheck.compare(got, ref, tol=1e-11).passed, (cfg, fn)
         rep = STG.check(lambda *a: ref, cfg, net, t_in, target)
         assert rep.passed and rep.skipped == 0 and rep.max_rel_error < 1e-8, rep
+
+
+def test_spike_time_reference_agrees_with_the_library():
+    """The spec's closed form is Mostafa's model of refsnn.timing.mostafa: the same spike times
+    (1e-13), the same network gradient through net.backward (dL/dt = z dL/dz, 1e-10 normwise),
+    and the library's neuron in the exercise's signature (solutions.spike_time_gradient)
+    composes to the spec's reference on every grading network."""
+    from refsnn.timing import mostafa
+    for cfg, net, t_in, target, rec, d in stg_problems():
+        lib = mostafa.Network([w.copy() for w in net.W])
+        times = lib.forward(t_in)
+        for a, b in zip(times, rec.t):
+            assert np.array_equal(np.isinf(a), np.isinf(b))
+            fin = np.isfinite(a)
+            assert np.abs(a[fin] - b[fin]).max() <= 1e-13 * max(1.0, np.abs(b[fin]).max())
+        ref = STG.reference(net, rec, d)
+        grads = lib.backward(times, d * rec.z[-1])
+        assert diagnosis.normwise(Grads(W=grads.W, V=[None] * len(net.W)), ref) < gradcheck.AGREE_TOL
+        got = STG.network_gradient(diagnosis.local(solutions.spike_time_gradient), net, rec, d)
+        assert gradcheck.compare(got, ref, tol=1e-10).passed, cfg
 
 
 STG_EDITS = {

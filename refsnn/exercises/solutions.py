@@ -5,7 +5,8 @@
 the exercise's signature. ``layer_backward_numpy`` is the same computation written the way the
 stub :mod:`refsnn.exercises.lif_bptt` asks for it, in plain NumPy between the same markers (the
 tests fill the stub with it and mutate it into typical mistakes). The same holds for
-``rtrl_step`` / ``rtrl_step_numpy`` and ``dfa_layer_error`` / ``dfa_layer_error_numpy``;
+``rtrl_step`` / ``rtrl_step_numpy``, ``dfa_layer_error`` / ``dfa_layer_error_numpy`` and
+``spike_time_gradient`` / ``spike_time_gradient_numpy``;
 :data:`NUMPY_SOLUTIONS` names the NumPy version of each exercise.
 
 Read next: docs/design.md, the design behind everything read so far.
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..grad.bptt import error_to_input, layer_adjoints, weight_gradient
 from ..grad.forward import block_sensitivity_step
+from ..timing import mostafa
 
 
 def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
@@ -105,6 +107,20 @@ def dfa_layer_error_numpy(gI_o, W_o, H, U, params, surrogate):
 
 
 # ---------------------------------------------------------------------- spike_time_gradient
+def spike_time_gradient(t_in, w):
+    """The library's Mostafa neuron (:mod:`refsnn.timing.mostafa`, its public
+    ``layer_forward`` and ``layer_backward``, what ``Network.forward``/``backward`` run) in the
+    exercise's signature: the derivatives of ``t_out`` by ``w`` and ``t_in``, turned into
+    ``z = exp(t)``: ``dz_out/dw = z_out dt_out/dw`` and ``dz_out/dz_i = (z_out/z_i) dt_out/dt_i``."""
+    W, t = np.array(w, dtype=float)[None, :], np.array(t_in, dtype=float)[None, :]
+    t_out, record = mostafa.layer_forward(W, t)
+    d_W, d_t_in = mostafa.layer_backward(W, record, np.ones((1, 1)))
+    z_out = np.exp(t_out[0, 0])
+    spiked = np.isfinite(t[0])
+    return z_out * d_W[0], np.where(spiked, d_t_in[0] * z_out / np.exp(np.where(spiked, t[0],
+                                                                                 0.0)), 0.0)
+
+
 def spike_time_gradient_numpy(t_in, w):
     """The stub of :mod:`refsnn.exercises.spike_time_gradient` filled in (see its docstring)."""
     n_in = t_in.shape[0]

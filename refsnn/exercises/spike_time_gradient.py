@@ -19,7 +19,7 @@ the output layer down (:func:`network_gradient`):
 for the loss :math:`L = \tfrac12 \sum (z^{(L)} - z^{\mathrm{target}})^2`. The verdict
 (:func:`check`) compares every weight entry with central differences of that loss, evaluated
 by the closed-form forward in ``numpy.longdouble``, the causal sets as the pieces
-(:func:`refsnn.gradcheck.numerical_gradient` shrinks a stencil that would change one), at
+(:func:`refsnn.gradcheck.numerical_gradient` shrinks a step that would change one), at
 :data:`refsnn.gradcheck.FD_TOL`. The exact gradient the hints measure against is
 :func:`reference`, the same chain rule with the closed-form derivatives of the causal sets
 the forward found.

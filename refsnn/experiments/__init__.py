@@ -35,11 +35,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import feedback_comparison, spikeprop_xor
+from . import feedback_comparison, spikeprop_xor, temporal_xor, yin_yang_timing
 
 #: registry: experiment name -> module
-EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison),
-                           (spikeprop_xor.NAME, spikeprop_xor)])
+EXPERIMENTS = OrderedDict([(m.NAME, m) for m in (feedback_comparison, temporal_xor,
+                                                  yin_yang_timing, spikeprop_xor)])
 
 
 def _uptime():

@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
                encodings, feedback_alignment, lif_dynamics, performance, spikeprop_xor,
-               surrogates)
+               surrogates, temporal_xor, yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -36,6 +36,8 @@ FIGURES = OrderedDict([
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("temporal_xor", temporal_xor),                # Fig. 6: Mostafa's exact spike times
+    ("yin_yang_timing", yin_yang_timing),          # §V-C on Yin-Yang: exact spike times
     ("spikeprop_xor", spikeprop_xor),              # SpikeProp (Bohte 2002) on the spike-time XOR
 ])
 
