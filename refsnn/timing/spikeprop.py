@@ -222,7 +222,7 @@ class Network:
 
         so that a neuron whose inputs all fire at once crosses threshold within a few ``tau``
         (with Bohte's 16 terminals, delays 1-16 ms and ``tau`` = 7 ms, the kernels of one input
-        sum to 12.6 at 16 ms after it, so the mean weight ``gain theta / (2 n_pre K)`` puts
+        sum to 12.3 at 16 ms after it, so the mean weight ``gain theta / (2 n_pre K)`` puts
         ``u`` at about 4 ``theta`` then).
         ``inhibitory``: one collection of neuron indices per hidden layer; those neurons'
         outgoing weights are negative (``-|w|``) and kept so, the other neurons of that layer
