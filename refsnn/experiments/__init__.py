@@ -39,13 +39,15 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import feedback_comparison, temporal_xor, true_vs_surrogate, yin_yang_timing
+from . import (feedback_comparison, spikeprop_xor, temporal_xor, true_vs_surrogate,
+               yin_yang_timing)
 from .store import jsonable, versions
 from .sweep import BACKENDS, SweepError, grid, run_sweep
 
 #: registry: experiment name -> module
 EXPERIMENTS = OrderedDict([(m.NAME, m) for m in (feedback_comparison, true_vs_surrogate,
-                                                  temporal_xor, yin_yang_timing)])
+                                                  temporal_xor, yin_yang_timing,
+                                                  spikeprop_xor)])
 
 
 def _uptime():

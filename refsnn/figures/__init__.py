@@ -23,8 +23,9 @@ from collections import OrderedDict
 
 from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
                datasets, encodings, feedback_alignment, lif_dynamics, output_codes, performance,
-               reset_modes, stdp_frequency, stdp_learning, stdp_vs_gradient, stdp_window,
-               surrogate_landscape, surrogates, temporal_xor, true_vs_surrogate, yin_yang_timing)
+               reset_modes, spikeprop_xor, stdp_frequency, stdp_learning, stdp_vs_gradient,
+               stdp_window, surrogate_landscape, surrogates, temporal_xor, true_vs_surrogate,
+               yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -44,6 +45,7 @@ FIGURES = OrderedDict([
     ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
     ("temporal_xor", temporal_xor),                # Fig. 6: Mostafa's exact spike times
     ("yin_yang_timing", yin_yang_timing),          # §V-C on Yin-Yang: exact spike times
+    ("spikeprop_xor", spikeprop_xor),              # SpikeProp (Bohte 2002) on the spike-time XOR
     ("stdp_window", stdp_window),                  # "lessons" App. C.2, Eq. 50, Fig. S.13
     ("stdp_frequency", stdp_frequency),            # Pfister & Gerstner 2006 vs Sjostrom 2001
     ("stdp_learning", stdp_learning),              # Song, Miller & Abbott 2000
