@@ -1,7 +1,8 @@
 """The exercises and their grader (docs/design.md §8, §11).
 
-Three kinds of submissions, each through the real command line (a child process grades the
-file in a child process of its own):
+Three kinds of submissions, through the real command line (a child process grades the file in
+a child process of its own) or, where that path is already proven by another case, through the
+same grading core with the file imported in this process (``conftest.InProcess``):
 
 * correct solutions written three ways each (the stub filled with the NumPy solution, and two
   files in ``tests/submissions`` written differently from the library) pass;
@@ -20,8 +21,9 @@ import numpy as np
 import pytest
 
 from refsnn import Grads, bptt, gradcheck
-from refsnn.exercises import (EXERCISES, core, dfa_update, diagnosis, lif_bptt, networks,
-                              rtrl_step, solutions, spike_time_gradient)
+from conftest import InProcess
+from refsnn.exercises import (EXERCISES, core, dfa_update, diagnosis, grade, lif_bptt,
+                              networks, rtrl_step, solutions, spike_time_gradient)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
@@ -177,15 +179,25 @@ def test_pattern_count_line_never_contradicts_itself():
     ("rtrl_step", "rtrl_step_einsum.py"),
     ("dfa_update", None), ("dfa_update", "dfa_update_loops.py"),
     ("dfa_update", "dfa_update_einsum.py")])
-def test_correct_solutions_pass(tmp_path, name, file):
+def test_correct_solutions_pass(tmp_path, monkeypatch, name, file):
+    """The filled stub through the real command line (its child process); the two other
+    submissions through the same grading core with the file imported in this process
+    (``conftest.InProcess``: the child process is what the first case proves)."""
     path = filled(tmp_path, name) if file is None else os.path.join(SUBMISSIONS, file)
-    proc = run_cli("check", name, path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if file is None:
+        proc = run_cli("check", name, path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out = proc.stdout
+    else:
+        monkeypatch.setattr(core, "Sandbox", InProcess)
+        result = grade(name, path)
+        assert result.passed, result.text
+        out = result.text
     n = len(EXERCISES[name].NETWORKS)
-    assert f"PASSED: all {n} networks" in proc.stdout and "FAIL" not in proc.stdout
-    assert proc.stdout.count(" ok\n") == n
+    assert f"PASSED: all {n} networks" in out and "FAIL" not in out
+    assert out.count(" ok\n") == n
     for col in getattr(EXERCISES[name], "COLUMNS", core.COLUMNS):
-        assert col in proc.stdout
+        assert col in out
 
 
 def test_json_output(tmp_path):
@@ -309,11 +321,31 @@ DFA_MISTAKES = {
     ("lif_bptt", k, *v) for k, v in LIF_MISTAKES.items()] + [
     ("rtrl_step", k, *v) for k, v in RTRL_MISTAKES.items()] + [
     ("dfa_update", k, *v) for k, v in DFA_MISTAKES.items()])
-def test_mistake_fails_with_its_hint(tmp_path, name, mistake, edits, hint):
+def test_mistake_fails_with_its_hint(tmp_path, monkeypatch, name, mistake, edits, hint):
+    """Each mistake through the grading core, the file imported in this process
+    (``conftest.InProcess``); the first mistake of each exercise also goes through the command
+    line and its child process (``test_a_mistake_through_the_command_line``)."""
+    monkeypatch.setattr(core, "Sandbox", InProcess)
+    result = grade(name, filled(tmp_path, name, edits))
+    out = result.text
+    assert result.status == "failed" and result.exit_code == 1, out
+    _check_mistake_output(out, name, mistake, hint)
+
+
+@pytest.mark.parametrize("name, mistake, edits, hint", [
+    (name, k, *v) for name, table in (("lif_bptt", LIF_MISTAKES), ("rtrl_step", RTRL_MISTAKES),
+                                      ("dfa_update", DFA_MISTAKES))
+    for k, v in list(table.items())[:1]])
+def test_a_mistake_through_the_command_line(tmp_path, name, mistake, edits, hint):
     proc = run_cli("check", name, filled(tmp_path, name, edits))
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
-    assert "FAILED:" in out and "Traceback" not in out + proc.stderr
+    assert "Traceback" not in out + proc.stderr
+    _check_mistake_output(out, name, mistake, hint)
+
+
+def _check_mistake_output(out, name, mistake, hint):
+    assert "FAILED:" in out and "Traceback" not in out
     hints = [line for line in out.splitlines() if line.startswith("hint: ")]
     assert len(hints) == 1 and hint in hints[0], (mistake, hints, out)
     n = len(EXERCISES[name].NETWORKS)
