@@ -19,11 +19,12 @@ figures: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m refsnn.figures
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q
+	MPLBACKEND=Agg $(PY) -m pytest -q --durations=25
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
 	$(PY) -m benchmarks.costs
+	$(PY) -m benchmarks.costs --extended
 	$(PY) -m benchmarks.grading
 
 clean:

@@ -62,6 +62,11 @@ BACKWARD = ("bptt", "eprop_exact")
 #: full-run sizes (the whole ``python -m benchmarks.costs`` takes about a minute)
 FULL = dict(N_bptt=(16, 32, 64, 128, 256, 512, 1024, 2048), N_rtrl=(8, 16, 32, 48, 64, 96),
             T_values=(25, 50, 100, 200, 400, 800), N_fixed=16, T_fixed=50)
+#: the large-N regime (``--extended``, a few minutes): the N sweeps only (one T point), so that
+#: per-call overhead no longer hides the leading power: RTRL up to N = 192 at a short T (its
+#: time per step does not depend on T), BPTT up to N = 8192
+EXTENDED = dict(N_bptt=(1024, 2048, 4096, 8192), N_rtrl=(64, 96, 128, 160, 192),
+                T_values=(10,), N_fixed=16, T_fixed=10, methods=("bptt", "rtrl"), repeats=2)
 #: tiny sizes (tests, the quick figure, the tutorial): a few seconds
 QUICK = dict(N_bptt=(8, 16, 32, 64), N_rtrl=(4, 8, 16), T_values=(20, 40, 80),
              N_fixed=8, T_fixed=20, repeats=1)
@@ -331,8 +336,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.costs", description=__doc__
                                      .split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a few seconds)")
+    parser.add_argument("--extended", action="store_true",
+                        help="the large-N sweeps of BPTT and RTRL only (a few minutes)")
     args = parser.parse_args(argv)
-    sizes = QUICK if args.quick else FULL
+    if args.quick and args.extended:
+        parser.error("--quick and --extended exclude each other")
+    sizes = QUICK if args.quick else EXTENDED if args.extended else FULL
     t0 = time.perf_counter()
     print("peak memory (tracemalloc) and time per gradient, one recurrent hidden layer of N "
           "neurons, batch 1")

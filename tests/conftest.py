@@ -1,8 +1,13 @@
-"""Shared test helpers: seeded random networks spanning the configuration space."""
+"""Shared test helpers: seeded random networks spanning the configuration space, the
+finite-difference oracle of a loss, and an in-process stand-in for the grader's child process."""
+import importlib.util
+import inspect
+
 import numpy as np
 import pytest
 
 from refsnn import SURROGATES, LIFParams, Network, losses
+from refsnn.exercises.sandbox import Other, Outcome
 from refsnn.gradcheck import numerical_gradient
 from refsnn.initialization import Fluctuation
 
@@ -140,3 +145,38 @@ def fd_grad(loss, readout, target):
         return value if pieces is None else (value, np.ravel(pieces(r_ext)))
 
     return numerical_gradient(f, r, eps=1e-2, method="ridders").reshape(r.shape)
+
+
+class InProcess:
+    """A stand-in for :class:`refsnn.exercises.sandbox.Sandbox` that imports the (trusted,
+    test-written) file in this process and calls the function on copies of the arguments,
+    answering with the same :class:`Outcome` records."""
+
+    def __init__(self, path, function, timeout=None, budget=None):
+        module_spec = importlib.util.spec_from_file_location("submission", path)
+        self.module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(self.module)
+        self.fn = getattr(self.module, function, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def load(self):
+        params = None if self.fn is None else list(inspect.signature(self.fn).parameters)
+        return Outcome("ok", info={"parameters": params})
+
+    def call(self, *args):
+        args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        try:
+            value = self.fn(*args)
+        except NotImplementedError:
+            return Outcome("not_implemented")
+        except Exception as exc:  # noqa: BLE001 -- reported like the child reports it
+            return Outcome("raised", message=f"{type(exc).__name__}: {exc}")
+        items = value if isinstance(value, tuple) else (value,)
+        values = [v.copy() if isinstance(v, np.ndarray) else None if v is None
+                  else Other(type(v).__name__) for v in items]
+        return Outcome("ok", values=values, info={"tuple": isinstance(value, tuple)})

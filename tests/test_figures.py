@@ -30,7 +30,7 @@ def test_make_writes_png_and_pdf(name, tmp_path):
     assert img[..., :3].std() > 0.02, "image is a single flat colour"
 
 
-@pytest.mark.parametrize("name", ["lif_dynamics", "encodings", "credit_schemes"])
+@pytest.mark.parametrize("name", ["lif_dynamics", "encodings", "credit_schemes", "stdp_window"])
 def test_make_is_deterministic(name, tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     for d in (a, b):

@@ -7,21 +7,26 @@ An experiment is a module with
 * ``sweep(size) -> (configs, seeds)``: the runs of the comparison, for ``size`` one of
   ``"quick"`` (the figure tests), ``"small"`` (``make figures``) and ``"full"`` (``--full``);
 * ``table(config, seed, metrics) -> list of dict``: the run's rows of the CSV;
-* ``NAME`` and ``FIGURE`` (the name of its figure in :data:`refsnn.figures.FIGURES`).
+* ``NAME`` and ``FIGURE`` (the name of its figure in :data:`refsnn.figures.FIGURES`);
+* optionally ``DESCRIBE``, the config keys the progress bar shows (default task and rule).
 
-:func:`run_sweep` runs every config x seed serially with a progress bar over runs;
-:func:`write` saves the results as ``NAME.json`` (configs, seeds, metrics per run, the
-conditions) and ``NAME.csv`` (the rows of every run). From the shell::
+:func:`run_sweep` (:mod:`refsnn.experiments.sweep`) runs every config x seed, serially, in
+local processes or on a Dask cluster, with a progress bar over runs, and with a ``store``
+directory (:mod:`refsnn.experiments.store`) keeps every finished run so that an interrupted
+sweep resumes; :func:`write` saves the results as ``NAME.json`` (configs, seeds, metrics per
+run, versions, the conditions) and ``NAME.csv`` (the rows of every run). From the shell::
 
-    python -m refsnn.experiments NAME [--full] [--out DIR]
+    python -m refsnn.experiments NAME [--full] [--backend {serial,loky,dask}] [--n-jobs N]
+                                      [--scheduler ADDRESS] [--out DIR]
 
-writes the figure, the CSV and the JSON into ``DIR`` (default ``figures``).
+writes the figure, the CSV and the JSON into ``DIR`` (default ``figures``) and the run records
+into ``DIR/NAME.runs/``.
 
 >>> from refsnn.experiments import EXPERIMENTS, run_sweep   # doctest: +SKIP
 >>> results = run_sweep(EXPERIMENTS["feedback_comparison"], "quick")   # doctest: +SKIP
 
-Read next: refsnn/experiments/feedback_comparison.py, the comparison of BPTT with FA, DFA and
-local errors.
+Read next: refsnn/experiments/sweep.py, the runner (then store.py, its result store, and
+feedback_comparison.py, the comparison of BPTT with FA, DFA and local errors).
 """
 from __future__ import annotations
 
@@ -30,15 +35,19 @@ import json
 import os
 import platform
 import subprocess
-import time
 from collections import OrderedDict
 
 import numpy as np
 
-from . import feedback_comparison
+from . import (feedback_comparison, spikeprop_xor, temporal_xor, true_vs_surrogate,
+               yin_yang_timing)
+from .store import jsonable, versions
+from .sweep import BACKENDS, SweepError, grid, run_sweep
 
 #: registry: experiment name -> module
-EXPERIMENTS = OrderedDict([(feedback_comparison.NAME, feedback_comparison)])
+EXPERIMENTS = OrderedDict([(m.NAME, m) for m in (feedback_comparison, true_vs_surrogate,
+                                                  temporal_xor, yin_yang_timing,
+                                                  spikeprop_xor)])
 
 
 def _uptime():
@@ -54,56 +63,39 @@ def conditions():
     """What the times depend on: the machine's load, cores, Numba threads, versions."""
     import numba
 
-    from .. import __version__
     return {"uptime": _uptime(), "cpu_count": os.cpu_count(),
-            "numba_threads": numba.get_num_threads(), "python": platform.python_version(),
-            "numpy": np.__version__, "numba": numba.__version__, "refsnn": __version__,
-            "machine": platform.machine()}
+            "numba_threads": numba.get_num_threads(), "machine": platform.machine(),
+            **versions()}
 
 
-def run_sweep(experiment, size="small", progress=True):
-    """Run ``experiment.sweep(size)``: every config for every seed, one after another.
-
-    Returns a dict: ``experiment``, ``size``, ``seeds``, ``configs``, ``runs`` (a list of
-    ``{"config": index, "seed": s, "metrics": {...}}`` in config-major order), ``conditions``
-    at the start and the end (with ``uptime``) and ``seconds`` in total.
-    """
-    configs, seeds = experiment.sweep(size)
-    from tqdm.std import tqdm
-
-    start = conditions()
-    t0 = time.perf_counter()
-    runs = []
-    jobs = [(i, s) for i in range(len(configs)) for s in seeds]
-    bar = tqdm(jobs, disable=not progress, desc=experiment.NAME, unit="run")
-    for i, s in bar:
-        c = configs[i]
-        bar.set_postfix_str(" ".join(str(c[k]) for k in ("task", "rule") if k in c)
-                            + f" seed {s}")
-        runs.append({"config": i, "seed": int(s), "metrics": experiment.run(c, s)})
-    bar.close()
-    return {"experiment": experiment.NAME, "size": size, "seeds": [int(s) for s in seeds],
-            "configs": configs, "runs": runs, "conditions": {"start": start, "end": conditions()},
-            "seconds": time.perf_counter() - t0}
+def default_table(config, seed, metrics):
+    """One CSV row per run: the config's scalar entries, the seed and the scalar metrics (for
+    an experiment without ``table``)."""
+    def scalar(v):
+        return v is None or isinstance(v, (str, bool, int, float))
+    row = {k: v for k, v in config.items() if scalar(v)}
+    row["seed"] = int(seed)
+    row.update({k: v for k, v in metrics.items() if scalar(v)})
+    return [row]
 
 
 def rows(experiment, results):
-    """Every run's CSV rows (``experiment.table``), in run order."""
+    """Every run's CSV rows (``experiment.table``, else :func:`default_table`), in run order."""
+    table = getattr(experiment, "table", default_table)
     out = []
     for r in results["runs"]:
-        out.extend(experiment.table(results["configs"][r["config"]], r["seed"], r["metrics"]))
+        out.extend(table(results["configs"][r["config"]], r["seed"], r["metrics"]))
     return out
 
 
-def _jsonable(obj):
+def _strict_json(obj):
+    """``obj`` for strict JSON: NaN and infinities as None (JSON has no NaN)."""
     if isinstance(obj, dict):
-        return {k: _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
+        return {k: _strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_strict_json(v) for v in obj]
     if isinstance(obj, float) and not np.isfinite(obj):
-        return None  # JSON has no NaN
+        return None
     return obj
 
 
@@ -123,7 +115,7 @@ def write(experiment, results, out_dir, stem=None):
             w.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
     json_path = os.path.join(out_dir, f"{stem}.json")
     with open(json_path, "w") as f:
-        json.dump(_jsonable(results), f, indent=1)
+        json.dump(_strict_json(jsonable(results)), f, indent=1)
         f.write("\n")
     return [csv_path, json_path]
 
@@ -134,4 +126,5 @@ def read(path):
         return json.load(f)
 
 
-__all__ = ["EXPERIMENTS", "run_sweep", "rows", "write", "read", "conditions"]
+__all__ = ["EXPERIMENTS", "BACKENDS", "SweepError", "grid", "run_sweep", "rows", "default_table",
+           "write", "read", "conditions"]

@@ -21,20 +21,35 @@ import os
 import time
 from collections import OrderedDict
 
-from . import (computational_graph, credit_assignment_cost, credit_schemes, datasets,
-               encodings, feedback_alignment, lif_dynamics, performance, surrogates)
+from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
+               datasets, encodings, feedback_alignment, lif_dynamics, output_codes, performance,
+               reset_modes, spikeprop_xor, stdp_frequency, stdp_learning, stdp_vs_gradient,
+               stdp_window, surrogate_landscape, surrogates, temporal_xor, true_vs_surrogate,
+               yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
     ("lif_dynamics", lif_dynamics),                # Fig. 1
     ("computational_graph", computational_graph),  # Fig. 2
     ("surrogates", surrogates),                    # Fig. 3
+    ("surrogate_landscape", surrogate_landscape),  # journal Fig. 4: loss along a path
     ("performance", performance),                  # benchmark (not in the paper)
     ("credit_assignment_cost", credit_assignment_cost),  # forward vs backward cost (Eq. 12 text)
     ("datasets", datasets),                        # the tasks of refsnn.datasets
     ("encodings", encodings),                      # "lessons from deep learning" Fig. 6
     ("credit_schemes", credit_schemes),            # Fig. 5: BP, FA, DFA, local errors
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
+    ("true_vs_surrogate", true_vs_surrogate),      # Zenke & Vogels Fig. 2b
+    ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
+    ("bptt_influence", bptt_influence),            # "lessons" Fig. 9b, left
+    ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
+    ("temporal_xor", temporal_xor),                # Fig. 6: Mostafa's exact spike times
+    ("yin_yang_timing", yin_yang_timing),          # §V-C on Yin-Yang: exact spike times
+    ("spikeprop_xor", spikeprop_xor),              # SpikeProp (Bohte 2002) on the spike-time XOR
+    ("stdp_window", stdp_window),                  # "lessons" App. C.2, Eq. 50, Fig. S.13
+    ("stdp_frequency", stdp_frequency),            # Pfister & Gerstner 2006 vs Sjostrom 2001
+    ("stdp_learning", stdp_learning),              # Song, Miller & Abbott 2000
+    ("stdp_vs_gradient", stdp_vs_gradient),        # "lessons" Fig. 9(b)
 ])
 
 

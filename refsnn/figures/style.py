@@ -90,3 +90,20 @@ def check_out_dir(out_dir):
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise ValueError(f"out_dir {out_dir!r} exists and is not a directory")
     return out_dir
+
+
+def membrane_panel(ax, t, U, S, theta, top=None, label=None):
+    """Draw a membrane trace ``U`` ``(T,)`` against ``t`` with the dashed threshold ``theta``
+    and the spikes ``S`` ``(T,)`` as red ticks above the trace; y ticks 0 and theta.
+
+    ``top``: the height the ticks sit at (default ``1.25 theta`` or just above the trace's
+    maximum); ``label``: the trace's legend label.
+    """
+    top = max(1.25 * theta, 1.08 * float(U.max())) if top is None else top
+    ax.plot(t, U, color=INK, lw=1.0, label=label)
+    ax.axhline(theta, color="0.4", lw=0.8, ls="--")
+    ax.vlines(t[S > 0], 1.02 * top, 1.12 * top, color=SPIKE_RED, lw=0.9, clip_on=False)
+    ax.set_ylim(min(-0.05, float(U.min()) - 0.05), 1.14 * top)
+    ax.set_yticks([0, theta])
+    ax.set_yticklabels(["0", r"$\vartheta$"])
+    ax.set_ylabel("$U$")

@@ -79,4 +79,11 @@ def upper_bound_pieces(S, lam, v_upper, L=1):
     return np.asarray(S).sum(axis=1).mean(axis=1) > v_upper
 
 
+def lower_bound_pieces(S, lam, v_lower):
+    """Which side of its kink each neuron's count lies on (``True``: below ``v_lower``).
+    ``([x]_+)^2`` has a continuous slope but a jump in its curvature there."""
+    return np.asarray(S).sum(axis=1) < v_lower
+
+
 upper_bound.pieces = upper_bound_pieces
+lower_bound.pieces = lower_bound_pieces
