@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from conftest import RESETS, random_problem
-from refsnn import LIFParams, Network, bptt, gradcheck, losses
+from refsnn import LIFParams, Network, bptt, gradcheck, losses, stdp
 from refsnn.grad import feedback
 from refsnn.grad.eprop import eprop_exact
 from refsnn.grad.superspike import superspike
@@ -230,6 +230,8 @@ def test_rules_of_the_tutorial_model_refuse_the_options(option):
     G = [np.zeros((2, 4))]
     with pytest.raises(ValueError, match=f"local_errors does not support .*{name}"):
         feedback.local_errors(net, tr, losses.mse, np.zeros((1, 8, 2)), G)
+    with pytest.raises(ValueError, match=f"stdp.simulate does not support .*{name}"):
+        stdp.simulate(net, x, stdp.PairSTDP(17e-3, 34e-3, 1e-3, 1e-3), 1e-3)
 
 
 def test_bad_options():
