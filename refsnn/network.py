@@ -32,7 +32,7 @@ from . import initialization
 from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, check_bool,
                      check_input_values, check_real)
 from .lif import LIFParams
-from .params import model_options, readout_params
+from .params import model_options, readout_params, refuse_options
 from .surrogate import Surrogate, as_surrogate
 from .threads import simulate_work, sized_by
 from .trace import Trace, check_trace
@@ -132,24 +132,16 @@ class Network:
 
     @property
     def readout_params(self) -> LIFParams:
-        """The readout's parameters: ``params`` with ``readout_alpha, readout_beta`` where given
-        (a non-spiking layer: its threshold and reset are never used)."""
+        """The readout's parameters: ``params`` with ``readout_alpha, readout_beta`` if given."""
         return readout_params(self.params, self.readout_alpha, self.readout_beta)
 
     def options(self):
-        """``{name: value}`` of every model option set away from the tutorial's model (§4):
-        what a gradient method that implements only that model must refuse
-        (:meth:`require_options`; :func:`refsnn.params.model_options`)."""
+        """``{name: value}`` of the model options away from the tutorial's model (§4)."""
         return model_options(self.params, self.readout_params)
 
     def require_options(self, method, supported=()):
-        """ValueError naming every option of :meth:`options` that ``method`` does not support
-        (``supported``: the option names it does), before anything runs."""
-        bad = {k: v for k, v in self.options().items() if k not in supported}
-        if bad:
-            listed = ", ".join(f"{k}={v!r}" for k, v in bad.items())
-            raise ValueError(f"{method} does not support the model option(s) {listed}: it "
-                             f"implements the tutorial's LIF model (docs/design.md §4) only")
+        """ValueError naming each option of :meth:`options` that ``method`` lacks (§12.18)."""
+        refuse_options(self.options(), method, supported)
 
     @property
     def surrogate(self) -> Surrogate:
@@ -170,8 +162,8 @@ class Network:
 
         The ``(1 - beta)`` factor follows SpyTorch's initialisation (Zenke & Vogels 2021, §4.2):
         with ``U[n+1] = beta U[n] + I[n]`` a constant current is amplified by ``1 / (1 - beta)``
-        (with ``input_gain="1-beta"`` the membrane has that factor itself, and the weights do
-        not). The other rules are in :mod:`refsnn.initialization`.
+        (``input_gain="1-beta"`` puts it in the membrane instead). Other rules:
+        :mod:`refsnn.initialization`.
 
         Parameters
         ----------
@@ -191,9 +183,8 @@ class Network:
         output : {"readout", "spiking"}
             The last layer (class docstring); the weights are drawn the same way for both.
         init : {"normal", "uniform"} or refsnn.initialization.Fluctuation
-            ``"normal"`` (above), ``"uniform"`` (``U(-1/sqrt(n_pre), 1/sqrt(n_pre))``, Zenke &
-            Vogels §4.2.3) or the fluctuation-driven rule of Rossbroich, Gygax & Zenke 2022
-            (``Fluctuation(nu=...)``).
+            Above; ``U(-1/sqrt(n_pre), 1/sqrt(n_pre))`` (Zenke & Vogels §4.2.3); the
+            fluctuation-driven rule of Rossbroich, Gygax & Zenke 2022.
         readout_alpha, readout_beta : float, optional
             The readout's own decays (see :class:`Network`).
         """

@@ -182,3 +182,13 @@ def model_options(params, readout):
         if getattr(readout, k) != getattr(params, k):
             out[f"readout_{k}"] = getattr(readout, k)
     return out
+
+
+def refuse_options(options, method, supported=()):
+    """ValueError naming every option of ``options`` (:func:`model_options`) that ``method``
+    does not support (``supported``: the names it does), before anything runs."""
+    bad = {k: v for k, v in options.items() if k not in supported}
+    if bad:
+        listed = ", ".join(f"{k}={v!r}" for k, v in bad.items())
+        raise ValueError(f"{method} does not support the model option(s) {listed}: it "
+                         f"implements the tutorial's LIF model (docs/design.md §4) only")
