@@ -190,6 +190,7 @@ def fd_key(net, x, loss, target, spike, eps, method, precision, binary_input, na
     h.update(repr((t.shape, t.dtype.str)).encode())
     h.update(np.ascontiguousarray(t).tobytes() if t.dtype != object else repr(target).encode())
     h.update(repr((net.params, net.surrogate, net.output, [v is None for v in net.V],
+                   net.readout_alpha, net.readout_beta,  # the readout's own time constants
                    getattr(loss, "__module__", ""), getattr(loss, "__qualname__", repr(loss)),
                    id(loss), spike, eps, method, np.dtype(precision).str, binary_input, name,
                    [tuple(int(k) for k in np.atleast_1d(i)) for i in idx])).encode())

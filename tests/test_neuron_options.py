@@ -351,3 +351,16 @@ def test_the_neuron_variants_with_a_spiking_output_layer(spike):
     report = gradcheck.check_network(net, x, losses.mse, target, spike=spike)
     assert report.passed and report.skipped == 0, str(report)
 
+
+def test_the_finite_difference_cache_tells_the_readout_time_constants_apart():
+    """fd_key (the grader's cache of finite differences) depends on every option: two networks
+    that differ only in readout_beta get different keys."""
+    from refsnn.finite_differences import fd_key
+    p = LIFParams(alpha=0.8, beta=0.9)
+    a = Network.init([2, 3, 2], p, rng=0)
+    b = Network(a.W, a.V, p, readout_beta=0.95)
+    x = np.ones((1, 5, 2))
+    keys = {fd_key(n, x, losses.mse, np.zeros((1, 5, 2)), "soft", 1e-2, "ridders",
+                   np.longdouble, True, "W[0]", [(0, 0)]) for n in (a, b)}
+    assert len(keys) == 2
+
