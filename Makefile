@@ -19,7 +19,7 @@ figures: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m refsnn.figures
 
 test: $(STAMP)
-	MPLBACKEND=Agg $(PY) -m pytest -q
+	MPLBACKEND=Agg $(PY) -m pytest -q --durations=25
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

@@ -8,7 +8,7 @@ is in README.md; the design in docs/design.md).
 from . import kernel_cache
 
 with kernel_cache.keyed_by_sources():  # before any kernel is decorated (refsnn.kernel_cache)
-    from . import gradcheck, losses, reference, rnn
+    from . import gradcheck, losses, reference, rnn, timing
     from .grad.bptt import bptt
     from .grad.forward import rtrl
     from .lif import LIFParams

@@ -1,8 +1,8 @@
 r"""The gradient-check contract of docs/design.md §6, implemented once.
 
 * :func:`rel_error` -- ``|a - b| / max(1e-8, |a| + |b|)`` elementwise.
-* :func:`numerical_gradient` -- central finite differences of a scalar function with respect
-  to chosen entries of an array (perturbed in place and restored).
+* :func:`numerical_gradient` -- finite differences of a scalar function with respect to
+  chosen entries of an array (:mod:`refsnn.finite_differences`, re-exported here).
 * :func:`check_network` -- contract item 1: hand gradient of a network loss versus finite
   differences on the smooth model (``spike="soft"``, ``detach_reset=False``).
 * :func:`compare` -- contract item 2: agreement of two independently derived gradients
@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from .finite_differences import (METHODS, _check_fd_args, _positive, as_precision, fd_key,
+                                 numerical_gradient)
 
 #: docs/design.md §6.1 tolerance (soft model vs finite differences)
 FD_TOL = 1e-6
@@ -38,169 +41,6 @@ def max_rel_error(a, b) -> float:
     """Largest entry of :func:`rel_error` (0 for empty arrays)."""
     r = rel_error(a, b)
     return float(r.max()) if r.size else 0.0
-
-
-def numerical_gradient(f, x, indices=None, eps=1e-5, method="central4", max_halvings=12):
-    """Finite-difference derivative of scalar ``f()`` with respect to entries of array ``x``.
-
-    ``x`` is perturbed in place (``f`` must read it) and restored exactly afterwards.
-
-    Parameters
-    ----------
-    f : callable () -> float, or () -> (float, signature array)
-        The function. If it also returns a *signature* (an integer array naming the smooth
-        piece the evaluation lies on, e.g. which side of every surrogate kink each membrane
-        potential is), the step is halved (at most ``max_halvings`` times) until every point
-        of the stencil lies on the piece of the centre: a difference quotient across a kink is
-        not the derivative. If no step is small enough, the kink is at the point itself (a
-        tie, e.g. two equal maxima), no derivative exists there and the entry is NaN.
-    x : float64 ndarray
-    indices : sequence of index tuples, optional
-        Entries to differentiate (default: all).
-    eps : float
-        (Initial) step ``h``.
-    method : {"central2", "central4", "ridders"}
-        ``central2``: ``(f(x+h) - f(x-h)) / 2h``, error ``O(h^2)``.
-        ``central4``: ``(8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h))) / 12h``, error ``O(h^4)``.
-        ``ridders``: Ridders' extrapolation of central differences over ``h, h/1.4, ...``
-        (Numerical Recipes §5.7), which extrapolates the truncation error away and returns
-        the estimate with the smallest error estimate; run from ``eps``, ``eps/100`` and
-        ``eps/1e4``, the best of the three is kept (about 30-60 evaluations per entry).
-        Differences are always taken before weighting, so an entry with no effect gives 0.
-
-    Returns
-    -------
-    ndarray of shape ``(len(indices),)``; NaN where the function has a kink at ``x``.
-    """
-    if not isinstance(x, np.ndarray) or x.dtype != np.float64:
-        raise TypeError("x must be a float64 ndarray (finite differences need double precision)")
-    _check_fd_args(eps, method, max_halvings)
-    if indices is None:
-        indices = list(np.ndindex(x.shape))
-    reach = 2.0 if method == "central4" else 1.0  # farthest stencil point, in units of h
-    out = np.empty(len(indices))
-    for k, idx in enumerate(indices):
-        old = x[idx]
-
-        def evaluate(value):
-            x[idx] = value
-            r = f()
-            return r if isinstance(r, tuple) else (r, None)
-
-        def diff(h):  # f(x + h) - f(x - h)
-            return evaluate(old + h)[0] - evaluate(old - h)[0]
-
-        try:
-            if method == "ridders":
-                out[k] = _ridders_multistart(evaluate, diff, old, eps, max_halvings)
-                continue
-            h = _smooth_step(evaluate, old, eps, reach, max_halvings)
-            if h is None:
-                out[k] = np.nan
-            elif method == "central2":
-                out[k] = diff(h) / (2.0 * h)
-            else:
-                out[k] = (8.0 * diff(h) - diff(2.0 * h)) / (12.0 * h)
-        finally:
-            x[idx] = old
-    return out
-
-
-METHODS = ("central2", "central4", "ridders")
-
-
-def _positive(name, v):
-    """``v`` must be a finite real scalar > 0 (Python or NumPy int or float, not bool)."""
-    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
-    if not (np.isfinite(v) and v > 0):
-        raise ValueError(f"{name} must be finite and > 0, got {v}")
-
-
-def _check_fd_args(eps, method, max_halvings=12):
-    """The finite-difference arguments of :func:`numerical_gradient` (and check_network)."""
-    _positive("eps", eps)
-    if not isinstance(method, str) or method not in METHODS:
-        raise ValueError(f"method must be 'central2', 'central4' or 'ridders', got {method!r}")
-    if not isinstance(max_halvings, (int, np.integer)) or isinstance(max_halvings, bool) \
-            or max_halvings < 0:
-        raise ValueError(f"max_halvings must be an int >= 0, got {max_halvings!r}")
-
-
-def as_precision(precision):
-    """The NumPy float type of an oracle ``precision``, or a TypeError/ValueError saying why.
-
-    A difference quotient in a type of unit roundoff ``u`` has a cancellation error ~``u |L| /
-    h``: with the oracle's steps (down to ~1e-8) only float64 and longdouble can resolve the
-    1e-6 contract. Integer, complex, float16 and float32 precisions are refused.
-    """
-    try:
-        dt = np.dtype(precision)
-    except TypeError:
-        dt = np.dtype(object)
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"precision must be a float type (numpy.longdouble or numpy.float64), "
-                        f"got {precision!r}")
-    if np.finfo(dt).eps > np.finfo(np.float64).eps:
-        raise ValueError(f"precision {dt.name} is too coarse for a gradient check: its roundoff "
-                         f"({np.finfo(dt).eps / 2:.0e}) swamps the {FD_TOL:.0e} contract; use "
-                         "numpy.longdouble (default) or numpy.float64")
-    return dt.type
-
-
-def _smooth_step(evaluate, x0, h, reach, max_halvings):
-    """Largest ``h / 2^k`` with ``x0 +- reach h`` on the smooth piece of ``x0``; None if none."""
-    sig0 = evaluate(x0)[1]
-    if sig0 is None:
-        return h
-    for _ in range(max_halvings + 1):
-        if all(np.array_equal(evaluate(x0 + s * reach * h)[1], sig0) for s in (1.0, -1.0)):
-            return h
-        h = h / 2
-    return None
-
-
-def _ridders_multistart(evaluate, diff, x0, eps, max_halvings, starts=3, spacing=100.0):
-    """Ridders from ``eps, eps/100, eps/1e4``; the estimate with the smallest error estimate.
-
-    One start is not enough for these networks: a large step keeps cancellation small for
-    entries with tiny gradients, while steep surrogates amplified over many steps need a
-    step far below 1e-3 before the function looks polynomial at all.
-    """
-    f0 = evaluate(x0)[0]
-    unit = np.finfo(f0.dtype if isinstance(f0, np.floating) else np.float64).eps
-    best, best_err = np.nan, np.inf
-    for s in range(starts):
-        h = _smooth_step(evaluate, x0, eps / spacing ** s, 1.0, max_halvings)
-        if h is None:
-            continue
-        value, err, h_min = _ridders(diff, h)
-        # Ridders' estimate sees truncation only; add the cancellation floor of its
-        # smallest step, or a start whose differences all rounded to 0 would look exact
-        err = err + 10.0 * unit * max(abs(f0), 1.0) / h_min
-        if err < best_err:
-            best, best_err = value, err
-    return best
-
-
-def _ridders(diff, h, con=1.4, ntab=10, safe=2.0):
-    """Ridders' extrapolation of ``diff(h) / 2h`` to ``h -> 0``: (value, error, last step)."""
-    a = [[diff(h) / (2.0 * h)]]
-    best, err = a[0][0], np.inf
-    for i in range(1, ntab):
-        h /= con
-        row = [diff(h) / (2.0 * h)]
-        fac = con * con
-        for j in range(1, i + 1):  # Neville tableau: eliminate h^2, h^4, ...
-            row.append((row[j - 1] * fac - a[i - 1][j - 1]) / (fac - 1.0))
-            fac *= con * con
-            e = max(abs(row[j] - row[j - 1]), abs(row[j] - a[i - 1][j - 1]))
-            if e <= err:
-                best, err = row[j], e
-        a.append(row)
-        if abs(row[i] - a[i - 1][i - 1]) >= safe * err:  # higher order got worse: stop
-            break
-    return best, err, h
 
 
 @dataclass
@@ -294,7 +134,7 @@ def _no_predict(readout):  # a plain loss wrapped for the check predicts nothing
 
 def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=None, eps=1e-2,
                   method="ridders", tol=FD_TOL, rng=0, binary_input=True,
-                  precision=np.longdouble, params=None):
+                  precision=np.longdouble, params=None, fd_cache=None):
     """Contract item 1: a hand gradient of ``loss(net.simulate(x).readout, target)`` vs FD.
 
     Parameters
@@ -333,6 +173,11 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
     params : sequence of str, optional
         Names (as in ``net.parameters()``, e.g. ``"W[0]"``) of the parameters to check
         (default all): the exercise grader leaves out what the library computed.
+    fd_cache : dict, optional
+        Finite differences already computed, keyed by a digest of everything they depend on
+        (weights, input, loss, target, spike mode, step, method, precision, entries): the
+        exercise grader keeps one, so grading many submissions in one process evaluates the
+        oracle once per network. The hand gradient is computed and compared every time.
 
     Every argument is checked before the forward pass runs (TypeError / ValueError naming it).
 
@@ -391,7 +236,9 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
         tr = reference.simulate(net, x, spike=spike, dtype=precision, binary_input=binary_input,
                                 anchor=anchor)
         # which smooth piece of F each U - theta lies on (and of the objective, if it has any)
-        pieces = [np.searchsorted(kinks, (U - net.params.threshold).ravel()) for U in tr.U]
+        pieces = [np.searchsorted(kinks, (U - net.params.threshold  # U - theta[n]
+                                          - (0 if tr.b is None else tr.b[l])).ravel())
+                  for l, U in enumerate(tr.U)]
         pieces.append(objective.pieces(tr))
         return objective(tr, target)[0], np.concatenate(pieces)
 
@@ -404,7 +251,17 @@ def check_network(net, x, loss, target, grad_fn=None, spike="soft", n_samples=No
         if params is not None and name not in params:
             continue
         idx = _sample_indices(arr.shape, n_samples, rng)
-        num = numerical_gradient(f, arr, idx, eps=eps, method=method)
+        key = num = None
+        if fd_cache is not None:
+            key = fd_key(net, x, loss, target, spike, eps, method, precision, binary_input,
+                          name, idx)
+            num = fd_cache.get(key)
+        if num is None:
+            num = numerical_gradient(f, arr, idx, eps=eps, method=method)
+            if key is not None:
+                fd_cache[key] = num.copy()
+        else:
+            num = num.copy()
         ana = np.array([hand[name][i] for i in idx])
         report.add(name, ana, num, idx)
     return report

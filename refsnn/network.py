@@ -5,7 +5,11 @@ is a leaky integrator without spikes:
 
 .. math::
 
-    I_o[n+1] = \alpha I_o[n] + W_o S^{(L)}[n], \qquad U_o[n+1] = \beta U_o[n] + I_o[n].
+    I_o[n+1] = \alpha_o I_o[n] + W_o S^{(L)}[n], \qquad U_o[n+1] = \beta_o U_o[n] + g_o I_o[n],
+
+with the hidden layers' ``alpha, beta`` unless ``readout_alpha, readout_beta`` are given (Zenke &
+Vogels 2021, §4.2.2: a readout time constant of its own), and ``g_o`` the input gain of
+:class:`refsnn.lif.LIFParams` (1, or ``1 - beta_o``).
 
 ``net.W`` holds ``[W^(1), ..., W^(L), W_o]`` (each ``(post, pre)``), ``net.V`` holds
 ``[V^(1), ..., V^(L)]`` with ``None`` where a layer has no recurrence.
@@ -24,9 +28,11 @@ import numpy as np
 
 from . import events as ev
 from . import lif
+from . import initialization
 from .checks import (FLOATS, as_float_dtype, as_input, as_real_array, as_rng, check_bool,
                      check_input_values, check_real)
 from .lif import LIFParams
+from .params import model_options, readout_params, refuse_options
 from .surrogate import Surrogate, as_surrogate
 from .threads import simulate_work, sized_by
 from .trace import Trace, check_trace
@@ -83,6 +89,10 @@ class Network:
         Precision of the weights, of every trace array and of the BPTT gradients (default
         float64). float32 halves memory and is faster; every other gradient method and the
         gradient checks need float64 (:meth:`astype`).
+    readout_alpha, readout_beta : float in (0, 1), optional
+        The readout's own decays (Zenke & Vogels §4.2.2: ``beta_out = exp(-dt / tau_readout)``
+        with ``tau_readout = 20`` ms); default the hidden layers' ``params.alpha, beta``. Only
+        for the non-spiking readout (``output="readout"``).
     output : {"readout", "spiking"}
         The last layer: the non-spiking leaky readout (default), or a spiking LIF layer
         (module docstring). Only BPTT supports a spiking output layer; the other rules refuse
@@ -90,12 +100,14 @@ class Network:
     """
 
     def __init__(self, W, V, params, surrogate=("superspike", 10.0), dtype=np.float64,
-                 output="readout"):
+                 output="readout", readout_alpha=None, readout_beta=None):
         self.params = params  # validated by the property setters
         self.surrogate = surrogate
         if not isinstance(output, str) or output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
         self.output = output
+        readout_params(params, readout_alpha, readout_beta, output)  # checks them
+        self.readout_alpha, self.readout_beta = readout_alpha, readout_beta
         if not isinstance(W, (list, tuple)) or len(W) < 2:
             raise ValueError("W must be a list with at least one hidden layer and the readout")
         if not isinstance(V, (list, tuple)) or len(V) != len(W) - 1:
@@ -119,6 +131,19 @@ class Network:
         self._params = value
 
     @property
+    def readout_params(self) -> LIFParams:
+        """The readout's parameters: ``params`` with ``readout_alpha, readout_beta`` if given."""
+        return readout_params(self.params, self.readout_alpha, self.readout_beta)
+
+    def options(self):
+        """``{name: value}`` of the model options away from the tutorial's model (§4)."""
+        return model_options(self.params, self.readout_params)
+
+    def require_options(self, method, supported=()):
+        """ValueError naming each option of :meth:`options` that ``method`` lacks (§12.18)."""
+        refuse_options(self.options(), method, supported)
+
+    @property
     def surrogate(self) -> Surrogate:
         """The surrogate pair, a :class:`refsnn.surrogate.Surrogate`; may be assigned a
         ``Surrogate``, a name or a ``(name, scale)`` tuple (checked on assignment)."""
@@ -131,11 +156,14 @@ class Network:
     # ------------------------------------------------------------------ construction
     @classmethod
     def init(cls, sizes, params, recurrent=False, surrogate=("superspike", 10.0), rng=0,
-             gain=7.0, recurrent_gain=None, dtype=np.float64, output="readout"):
-        r"""Random network with weights ``W^(l)_ij ~ N(0, (gain (1 - beta))^2 / n_pre)``.
+             gain=7.0, recurrent_gain=None, dtype=np.float64, output="readout", init="normal",
+             readout_alpha=None, readout_beta=None):
+        r"""Random network; by default ``W^(l)_ij ~ N(0, (gain (1 - beta))^2 / n_pre)``.
 
         The ``(1 - beta)`` factor follows SpyTorch's initialisation (Zenke & Vogels 2021, §4.2):
-        with ``U[n+1] = beta U[n] + I[n]`` a constant current is amplified by ``1 / (1 - beta)``.
+        with ``U[n+1] = beta U[n] + I[n]`` a constant current is amplified by ``1 / (1 - beta)``
+        (``input_gain="1-beta"`` puts it in the membrane instead). Other rules:
+        :mod:`refsnn.initialization`.
 
         Parameters
         ----------
@@ -147,13 +175,18 @@ class Network:
         surrogate : Surrogate | str | (str, float)
         rng : numpy Generator or int seed
         gain, recurrent_gain : float
-            Scale of the feed-forward and recurrent initial weights (``recurrent_gain``
-            defaults to ``gain``).
+            Scale of the feed-forward and recurrent initial weights of the ``"normal"`` rule
+            (``recurrent_gain`` defaults to ``gain``).
         dtype : float64 or float32
             The weights are drawn in float64 and rounded, so a float32 network starts from the
             float64 one of the same seed.
         output : {"readout", "spiking"}
             The last layer (class docstring); the weights are drawn the same way for both.
+        init : {"normal", "uniform"} or refsnn.initialization.Fluctuation
+            Above; ``U(-1/sqrt(n_pre), 1/sqrt(n_pre))`` (Zenke & Vogels §4.2.3); the
+            fluctuation-driven rule of Rossbroich, Gygax & Zenke 2022.
+        readout_alpha, readout_beta : float, optional
+            The readout's own decays (see :class:`Network`).
         """
         sizes = list(sizes)
         if len(sizes) < 3:
@@ -175,14 +208,12 @@ class Network:
         gain = check_real("gain", gain, 0.0)
         rec_gain = gain if recurrent_gain is None else check_real("recurrent_gain",
                                                                   recurrent_gain, 0.0)
-        rng = as_rng(rng)
-        scale = 1.0 - params.beta
-        W = [rng.normal(0.0, gain * scale / np.sqrt(sizes[l]), size=(sizes[l + 1], sizes[l]))
-             for l in range(len(sizes) - 1)]
-        V = [rng.normal(0.0, rec_gain * scale / np.sqrt(sizes[l + 1]),
-                        size=(sizes[l + 1], sizes[l + 1])) if recurrent[l] else None
-             for l in range(n_hidden)]
-        return cls(W, V, params, surrogate, dtype=dtype, output=output)
+        init = initialization.as_init(init)
+        ro = readout_params(params, readout_alpha, readout_beta, output)
+        W, V = initialization.draw_weights(init, as_rng(rng), sizes, recurrent, params, ro,
+                                           gain, rec_gain)
+        return cls(W, V, params, surrogate, dtype=dtype, output=output,
+                   readout_alpha=readout_alpha, readout_beta=readout_beta)
 
     def copy(self) -> "Network":
         """A deep copy (weights copied, parameters shared: they are immutable)."""
@@ -191,7 +222,8 @@ class Network:
     def astype(self, dtype) -> "Network":
         """A deep copy with weights (and hence traces and gradients) in ``dtype``."""
         return Network(self.W, self.V, self.params, self.surrogate, dtype=dtype,
-                       output=self.output)
+                       output=self.output, readout_alpha=self.readout_alpha,
+                       readout_beta=self.readout_beta)
 
     def require_readout(self, method):
         """Raise ValueError if the network has a spiking output layer (``method`` names the
@@ -256,6 +288,9 @@ class Network:
         rec = ["V" if v is not None else "-" for v in self.V]
         dt = "" if self.dtype is np.float64 else f", dtype={np.dtype(self.dtype).name}"
         out = "" if self.output == "readout" else f", output={self.output!r}"
+        out += "".join(f", {k}={v:g}" for k, v in (("readout_alpha", self.readout_alpha),
+                                                   ("readout_beta", self.readout_beta))
+                       if v is not None)
         return (f"Network(sizes={self.sizes}, recurrent={rec}, params={self.params}, "
                 f"surrogate={self.surrogate}{dt}{out})")
 
@@ -295,28 +330,31 @@ class Network:
         if x_events is None and isinstance(x_in, np.ndarray) and np.may_share_memory(x, x_in):
             x = x.copy()  # the trace's own input: a later change to the caller's x is no change
         hidden = lif.neuron(self.params, self.surrogate, spike, dtype=dt)
-        readout_nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)  # no spikes
+        readout_nrn = lif.neuron(self.readout_params, self.surrogate, "none", dtype=dt)
         B, T, _ = x.shape
-        Is, Us, Ss = [], [], []
+        Is, Us, Ss, As = [], [], [], []
         for l in range(len(self.W)):
             readout = l == self.n_spiking_layers
             N = self.sizes[l + 1]
             # one allocation per layer: fewer, larger blocks are reused by the allocator
             # instead of being mapped (and page-faulted) afresh on every call
             I, U, S = np.empty((3, B, T, N), dtype=dt)
+            # the adaptive threshold's b[n] (a spiking layer of an adaptive network)
+            A = np.empty((B, T, N), dtype=dt) if hidden.adaptive and not readout else _NO_A[dt]
             V = self.V[l] if l < self.n_hidden_layers else None
             events = x_events if l == 0 else None
             lif.layer_forward(x if l == 0 else Ss[-1],
                               *((events.ptr, events.idx, events.val, True) if events is not None
                                 else (_NO_PTR, _NO_IDX, _EMPTY_1D[dt], False)),
                               self.W[l], _EMPTY_2D[dt] if V is None else V, V is not None,
-                              readout_nrn if readout else hidden, I, U, S)
-            Is.append(I), Us.append(U), Ss.append(S)
+                              readout_nrn if readout else hidden, I, U, S, A)
+            Is.append(I), Us.append(U), Ss.append(S), As.append(A)
         n = self.n_spiking_layers  # a spiking output layer is both trace.S[-1] and the readout
         return Trace(x=None if x_events is not None else x, I=Is[:n], U=Us[:n], S=Ss[:n],
                      readout_I=Is[-1], readout=Us[-1], spike=spike, x_events=x_events,
                      W=[w.copy() for w in self.W],
-                     V=[None if v is None else v.copy() for v in self.V])
+                     V=[None if v is None else v.copy() for v in self.V],
+                     b=As[:n] if hidden.adaptive else None)
 
 
     def leaky_readout(self, S, G):
@@ -338,7 +376,7 @@ class Network:
         I, U, S_r = np.empty((3, B, T, G.shape[0]), dtype=dt)
         nrn = lif.neuron(self.params, self.surrogate, "none", dtype=dt)
         lif.layer_forward(S, _NO_PTR, _NO_IDX, _EMPTY_1D[dt], False, G, _EMPTY_2D[dt], False,
-                          nrn, I, U, S_r)
+                          nrn, I, U, S_r, _NO_A[dt])
         return I, U
 
 
@@ -369,3 +407,4 @@ _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)
 _EMPTY_1D = {t: np.zeros(0, dtype=t) for t in FLOATS}
 _EMPTY_2D = {t: np.zeros((0, 0), dtype=t) for t in FLOATS}
+_NO_A = {t: np.zeros((0, 0, 0), dtype=t) for t in FLOATS}  # never read: nrn.adaptive False

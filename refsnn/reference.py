@@ -7,7 +7,12 @@ over batch and neurons, the same equations as the Numba kernels (docs/design.md 
 
     S[n] = \Theta(U[n]-\vartheta) \text{ or } F(U[n]-\vartheta), \quad
     I[n+1] = \alpha I[n] + S_{in}[n] W^\top + S[n] V^\top, \quad
-    U[n+1] = \beta U[n] + I[n] - \vartheta S[n] \;(\text{or the other resets}).
+    U[n+1] = \beta U[n] + g I[n] - \vartheta S[n] \;(\text{or the other resets}),
+
+with the input gain ``g`` (1 or ``1 - beta``) and the readout's own ``alpha, beta`` where the
+network has them (Zenke & Vogels 2021, Eq. 4.1 and §4.2.2); for the leaky neuron the membrane
+reads ``I[n+1]`` ("lessons from deep learning" Eq. 4), and an adaptive threshold is
+``theta[n] = theta_0 + b[n]``, ``b[n+1] = alpha_b b[n] + q S[n]`` ("lessons" Eqs. 51-52).
 
 It exists for two reasons:
 
@@ -33,8 +38,9 @@ from .checks import as_input, check_input_values
 from .trace import Trace
 
 
-def surrogate_primitive(name, scale, x):
-    """``F(x; scale)`` of :mod:`refsnn.surrogate` as NumPy expressions in ``x``'s precision."""
+def surrogate_primitive(name, scale, x, subthreshold=0.0):
+    """``F(x; scale)`` of :mod:`refsnn.surrogate` as NumPy expressions in ``x``'s precision
+    (``subthreshold``: the hybrid's slope below threshold)."""
     s = x.dtype.type(scale)
     one = x.dtype.type(1)
     ax = np.abs(x)
@@ -53,6 +59,10 @@ def surrogate_primitive(name, scale, x):
     if name == "boxcar":
         h = one / (2 * s)
         return np.clip(x + h, 0, 2 * h)
+    if name == "asymptotic_superspike":  # s times the superspike primitive
+        return s * x / (one + s * ax) + one
+    if name == "hybrid":  # slope s above threshold, the subthreshold constant below
+        return np.where(x > 0, s * x, x.dtype.type(subthreshold) * x)
     raise ValueError(f"unknown surrogate {name!r}")
 
 
@@ -72,9 +82,11 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
         value at ``W_0`` is the recorded forward and whose derivative is exactly what the
         gradient methods compute:
 
-        * ``spike="hard"``: ``S = S_0 + F(U - theta) - F(U_0 - theta)`` (the straight-through
-          construction: the value of the recorded Heaviside spike, the slope ``F'``);
-        * with ``detach_reset=True`` the reset term uses the recorded ``S_0``, a constant.
+        * ``spike="hard"``: ``S = S_0 + F(U - theta[n]) - F(U_0 - theta_0[n])`` (the
+          straight-through construction: the value of the recorded Heaviside spike, the slope
+          ``F'``; ``theta_0[n]`` the recorded threshold if it adapts);
+        * with ``detach_reset=True`` the reset term uses the recorded ``S_0``, a constant (a
+          subtractive reset still subtracts the threshold of the step, ``theta[n] S_0[n]``).
 
         Finite differences of this model therefore test the surrogate gradient and the
         detached reset, which have no finite-difference oracle otherwise (docs/design.md §6.2).
@@ -91,50 +103,70 @@ def simulate(net, x, spike="hard", dtype=np.float64, binary_input=True, anchor=N
     check_input_values(x, "x", binary_input)
     x = x.astype(dtype)
     p, sg = net.params, net.surrogate
-    alpha, beta, theta = (dtype(v) for v in (p.alpha, p.beta, p.threshold))
+    theta0 = dtype(p.threshold)
+    leaky = p.neuron == "leaky"
+    adaptive = p.threshold_decay is not None
+    if adaptive:  # Eq. 52's decay and jump (the jump 1 - alpha_b unless given)
+        alpha_b = dtype(p.threshold_decay)
+        q = dtype(1) - alpha_b if p.threshold_jump is None else dtype(p.threshold_jump)
     B, T, _ = x.shape
     S_in = x
-    Is, Us, Ss = [], [], []
+    Is, Us, Ss, bs = [], [], [], []
     for l in range(len(net.W)):
         readout = l == len(net.W) - 1 and net.output == "readout"  # else a spiking output layer
+        # the decays and the gain, written out here again from the fields of LIFParams
+        alpha = dtype(net.readout_alpha if readout and net.readout_alpha is not None
+                      else p.alpha)
+        beta = dtype(net.readout_beta if readout and net.readout_beta is not None else p.beta)
+        g = dtype(1) if p.input_gain == "one" else dtype(1) - beta
         W = net.W[l].astype(dtype)
         V = None if l >= len(net.V) or net.V[l] is None else net.V[l].astype(dtype)
         N = W.shape[0]
         I = np.zeros((B, T, N), dtype)
         U = np.zeros((B, T, N), dtype)
         S = np.zeros((B, T, N), dtype)
+        b = np.zeros((B, T, N), dtype)  # the threshold's increment, theta[n] = theta0 + b[n]
         S_reset = S  # what the reset term sees
         if anchor is not None and not readout and p.detach_reset:
             S_reset = anchor.S[l].astype(dtype)
         if anchor is not None and not readout and spike == "hard":
-            # the anchor's S_0 and F(U_0 - theta), every step at once (elementwise: the same
-            # numbers as step by step)
+            # the anchor's S_0 and F(U_0 - theta_0[n]), every step at once (elementwise: the
+            # same numbers as step by step)
             S0 = anchor.S[l].astype(dtype)
-            F0 = surrogate_primitive(sg.name, sg.scale, anchor.U[l].astype(dtype) - theta)
+            th0 = theta0 + (anchor.b[l].astype(dtype) if adaptive else dtype(0))
+            F0 = surrogate_primitive(sg.name, sg.scale, anchor.U[l].astype(dtype) - th0,
+                                     sg.subthreshold)
         for n in range(T):
+            theta = theta0 + b[:, n] if adaptive and not readout else theta0   # Eq. 51
             if not readout:
                 xth = U[:, n] - theta
                 if anchor is not None and spike == "hard":
-                    S[:, n] = S0[:, n] + (surrogate_primitive(sg.name, sg.scale, xth) - F0[:, n])
+                    S[:, n] = S0[:, n] + (surrogate_primitive(sg.name, sg.scale, xth,
+                                                                     sg.subthreshold) - F0[:, n])
                 elif spike == "hard":
                     S[:, n] = (xth > 0).astype(dtype)
                 else:
-                    S[:, n] = surrogate_primitive(sg.name, sg.scale, xth)
+                    S[:, n] = surrogate_primitive(sg.name, sg.scale, xth, sg.subthreshold)
             if n + 1 == T:
                 break
             drive = S_in[:, n] @ W.T
             if V is not None:
                 drive = drive + S[:, n] @ V.T
             I[:, n + 1] = alpha * I[:, n] + drive                      # Eq. 7
-            u = beta * U[:, n] + I[:, n]                               # Eq. 8 without reset
+            J = I[:, n + 1] if leaky else I[:, n]    # the leaky neuron reads its own step's
+            u = beta * U[:, n] + g * J                                 # Eq. 8 without reset
             if not readout and p.reset == "subtract":
                 u = u - theta * S_reset[:, n]
             elif not readout and p.reset == "zero":
                 u = u * (1 - S_reset[:, n])
             U[:, n + 1] = u
+            if adaptive and not readout:
+                b[:, n + 1] = alpha_b * b[:, n] + q * S[:, n]          # Eq. 52
         if readout:
-            return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=I, readout=U, spike=spike)
-        Is.append(I), Us.append(U), Ss.append(S)
+            return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=I, readout=U, spike=spike,
+                         b=bs if adaptive else None)
+        Is.append(I), Us.append(U), Ss.append(S), bs.append(b)
         S_in = S
     # a spiking output layer: trace.S[-1], and its membrane is the readout
-    return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=Is[-1], readout=Us[-1], spike=spike)
+    return Trace(x=x, I=Is, U=Us, S=Ss, readout_I=Is[-1], readout=Us[-1], spike=spike,
+                 b=bs if adaptive else None)

@@ -50,6 +50,9 @@ class Trace:
         Copies of the network's ``W`` and ``V`` when the forward ran (None entries in ``V``
         where a layer has no recurrence). None for a trace built by hand: the weights are then
         not checked.
+    b : list of ndarray (B, T, N_l), or None
+        The adaptive threshold's ``b[n]`` of each spiking layer (``theta[n] = theta_0 + b[n]``,
+        :mod:`refsnn.lif`) if the network's threshold adapts, else None.
     """
 
     x: np.ndarray
@@ -62,6 +65,7 @@ class Trace:
     x_events: ev.Events | None = None
     W: list | None = None
     V: list | None = None
+    b: list | None = None
 
     @property
     def spikes(self):
@@ -131,6 +135,7 @@ def check_trace(net, trace):
     if x_dtype != net.dtype:
         raise ValueError(f"trace.x is {x_dtype}, the network is {np.dtype(net.dtype).name}: "
                          "simulate with this network")
+    _check_threshold_record(net, trace, (B, T))
     for name in ("readout_I", "readout", "I", "U", "S"):
         arrs = getattr(trace, name)
         for a in arrs if isinstance(arrs, list) else [arrs]:
@@ -151,6 +156,23 @@ def check_trace(net, trace):
         # the kernels index with these without bounds checks
         raise ValueError("trace.x_events does not describe trace.x")
     _check_weights_unchanged(net, trace)
+
+
+def _check_threshold_record(net, trace, BT):
+    """``trace.b``: one ``(B, T, N_l)`` array of the network's dtype per spiking layer if the
+    network's threshold adapts, else None (a trace of another neuron model is refused)."""
+    if not net.params.adaptive:
+        if trace.b is not None:
+            raise ValueError("trace.b is set but the network's threshold does not adapt: "
+                             "simulate with this network")
+        return
+    if not isinstance(trace.b, list) or len(trace.b) != len(trace.U):
+        raise ValueError("trace.b must hold the adaptive threshold of every spiking layer "
+                         "(the network's threshold adapts): simulate with this network")
+    for l, a in enumerate(trace.b):
+        if np.shape(a) != BT + (net.sizes[l + 1],) or np.asarray(a).dtype != net.dtype:
+            raise ValueError(f"trace.b[{l}] must be {np.dtype(net.dtype).name} of shape "
+                             f"{BT + (net.sizes[l + 1],)}")
 
 
 def _check_weights_unchanged(net, trace):

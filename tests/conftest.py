@@ -1,11 +1,20 @@
-"""Shared test helpers: seeded random networks spanning the configuration space."""
+"""Shared test helpers: seeded random networks spanning the configuration space, the
+finite-difference oracle of a loss, and an in-process stand-in for the grader's child process."""
+import importlib.util
+import inspect
+
 import numpy as np
 import pytest
 
 from refsnn import SURROGATES, LIFParams, Network, losses
+from refsnn.exercises.sandbox import Other, Outcome
 from refsnn.gradcheck import numerical_gradient
+from refsnn.initialization import Fluctuation
 
 RESETS = ("subtract", "zero", "none")
+#: the surrogates random_problem draws by default (those added later are drawn with
+#: ``variants=True``, so that the draws of every existing seed stay what they were)
+DRAWN_SURROGATES = SURROGATES[:5]
 
 
 def unique_argmax(readout, gap=1e-9):
@@ -20,16 +29,45 @@ def is_active(net, trace, l):
     return bool(np.any(slope > 0) and np.any(trace.S[l] > 0))
 
 
+def draw_variants(seed):
+    """The model options of docs/design.md §4 for ``random_problem(seed, variants=True)``,
+    from a stream of their own: ``(LIFParams fields, Network.init keywords, surrogate,
+    the hybrid surrogate's subthreshold constant)``."""
+    rng = np.random.default_rng([seed, 7])
+    fields = dict(input_gain=("one", "1-beta")[int(rng.integers(2))])
+    init_kw = {}
+    if rng.integers(2):
+        init_kw.update(readout_alpha=rng.uniform(0.5, 0.95), readout_beta=rng.uniform(0.8, 0.99))
+    init_kw["init"] = ("normal", "uniform", Fluctuation(nu=0.1))[int(rng.integers(3))]
+    sg = SURROGATES[int(rng.integers(len(SURROGATES)))]
+    c = rng.uniform(0.05, 0.3) if rng.integers(2) else 0.0
+    # the neuron variants of "lessons from deep learning": the leaky neuron (Eq. 4; alpha = 0
+    # and no readout_alpha) and the adaptive threshold (Eqs. 51-52, its jump printed or not)
+    if rng.integers(2):
+        fields["neuron"] = "leaky"
+        init_kw.pop("readout_alpha", None)
+    if rng.integers(2):
+        fields["threshold_decay"] = rng.uniform(0.5, 0.95)
+        if rng.integers(2):
+            fields["threshold_jump"] = rng.uniform(0.05, 1.0)
+    return fields, init_kw, sg, c
+
+
 def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=None,
-                   max_layers=3, max_neurons=20, max_T=50):
+                   max_layers=3, max_neurons=20, max_T=50, variants=False):
     """A random network, input and loss, conditioned so that the loss is O(1).
 
     Draws 1..max_layers hidden layers of 2..max_neurons neurons, recurrence per layer,
     alpha, beta, surrogate and its scale, the init gain, T, batch, input density and one of
     the three losses. The readout weights are rescaled so |readout| <= 2 (or its time sum,
     for the summed loss): finite differences resolve ~1e-14 |L|, so L must not be huge.
+    With ``variants`` the model options (:func:`draw_variants`: input gain, readout time
+    constants, initial weights, every surrogate, the leaky neuron, the adaptive threshold) are
+    drawn too, from a stream of their own.
     Returns ``(net, x, loss, target, spike, info)``.
     """
+    fields, init_kw, sg_variant, c = draw_variants(seed) if variants else ({}, {}, None, 0.0)
+    surrogate = surrogate or sg_variant
     rng = np.random.default_rng(seed)
     n_layers = int(rng.integers(1, max_layers + 1))
     sizes = ([int(rng.integers(2, max_neurons + 1))]
@@ -37,12 +75,16 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
              + [int(rng.integers(2, 5))])
     reset = reset or RESETS[seed % 3]
     detach = bool(rng.integers(2)) if detach_reset is None else detach_reset
-    sg = surrogate or SURROGATES[int(rng.integers(len(SURROGATES)))]
-    p = LIFParams(alpha=rng.uniform(0.5, 0.95), beta=rng.uniform(0.6, 0.97), reset=reset,
-                  detach_reset=detach)
+    sg = surrogate or DRAWN_SURROGATES[int(rng.integers(len(DRAWN_SURROGATES)))]
+    alpha = rng.uniform(0.5, 0.95)
+    p = LIFParams(alpha=0.0 if fields.get("neuron") == "leaky" else alpha,
+                  beta=rng.uniform(0.6, 0.97), reset=reset, detach_reset=detach, **fields)
     rec = [bool(r) for r in rng.integers(0, 2, size=n_layers)]
-    net = Network.init(sizes, p, recurrent=rec, surrogate=(sg, rng.uniform(2, 20)), rng=rng,
-                       gain=rng.uniform(3, 10))
+    sg_spec = (sg, rng.uniform(2, 20))
+    if sg == "hybrid":  # the spike itself as its derivative, the constant c below threshold
+        sg_spec = (sg, 1.0, c)
+    net = Network.init(sizes, p, recurrent=rec, surrogate=sg_spec, rng=rng,
+                       gain=rng.uniform(3, 10), **init_kw)
     # an input needs 2 steps per layer (I then U) to reach the readout
     T = max(int(rng.integers(5, max_T + 1)), 2 * (n_layers + 1) + 4)
     B = int(rng.integers(1, 4))
@@ -57,7 +99,7 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
             net.W[l] = 1.3 * np.abs(net.W[l])
     else:  # still silent (or saturated past a narrow surrogate): a deterministic redraw
         return random_problem(seed + 1000, spike, reset, detach_reset, surrogate, max_layers,
-                              max_neurons, max_T)
+                              max_neurons, max_T, variants)
     peak = np.abs(net.simulate(x, spike=spike).readout).max()
     if peak > 0:
         net.W[-1] *= 2.0 / peak
@@ -74,7 +116,8 @@ def random_problem(seed, spike=None, reset=None, detach_reset=None, surrogate=No
         if kind == "sum":
             net.W[-1] /= T
     info = dict(seed=seed, sizes=sizes, recurrent=rec, reset=reset, detach_reset=detach,
-                surrogate=sg, T=T, B=B, spike=spike, loss=kind)
+                surrogate=sg, subthreshold=net.surrogate.subthreshold, T=T, B=B, spike=spike, loss=kind, options=net.options(),
+                init=init_kw.get("init", "normal"))
     return net, x, loss, target, spike, info
 
 
@@ -102,3 +145,38 @@ def fd_grad(loss, readout, target):
         return value if pieces is None else (value, np.ravel(pieces(r_ext)))
 
     return numerical_gradient(f, r, eps=1e-2, method="ridders").reshape(r.shape)
+
+
+class InProcess:
+    """A stand-in for :class:`refsnn.exercises.sandbox.Sandbox` that imports the (trusted,
+    test-written) file in this process and calls the function on copies of the arguments,
+    answering with the same :class:`Outcome` records."""
+
+    def __init__(self, path, function, timeout=None, budget=None):
+        module_spec = importlib.util.spec_from_file_location("submission", path)
+        self.module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(self.module)
+        self.fn = getattr(self.module, function, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def load(self):
+        params = None if self.fn is None else list(inspect.signature(self.fn).parameters)
+        return Outcome("ok", info={"parameters": params})
+
+    def call(self, *args):
+        args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        try:
+            value = self.fn(*args)
+        except NotImplementedError:
+            return Outcome("not_implemented")
+        except Exception as exc:  # noqa: BLE001 -- reported like the child reports it
+            return Outcome("raised", message=f"{type(exc).__name__}: {exc}")
+        items = value if isinstance(value, tuple) else (value,)
+        values = [v.copy() if isinstance(v, np.ndarray) else None if v is None
+                  else Other(type(v).__name__) for v in items]
+        return Outcome("ok", values=values, info={"tuple": isinstance(value, tuple)})

@@ -17,7 +17,6 @@ lower bound on the spike counts, composed into BPTT as ``gS_ext``.
    one of them runs through the real command line.
 """
 import importlib.util
-import inspect
 import os
 
 import numpy as np
@@ -26,9 +25,9 @@ import pytest
 from refsnn import losses
 from refsnn.exercises import EXERCISES, activity_regulariser as spec, core, diagnosis, grade
 from refsnn.exercises import solutions, task
-from refsnn.exercises.sandbox import Other, Outcome
 from refsnn.gradcheck import check_network
 
+from conftest import InProcess
 from test_exercises import SUBMISSIONS, filled, run_cli
 
 NAME = spec.NAME
@@ -135,41 +134,6 @@ def test_correct_solutions_pass(tmp_path, file):
 
 
 # ---------------------------------------------------------------------- 3. classic mistakes
-class InProcess:
-    """A stand-in for :class:`refsnn.exercises.sandbox.Sandbox` that imports the (trusted,
-    test-written) file in this process and calls the function on copies of the arguments,
-    answering with the same :class:`Outcome` records."""
-
-    def __init__(self, path, function, timeout=None, budget=None):
-        module_spec = importlib.util.spec_from_file_location("submission", path)
-        self.module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(self.module)
-        self.fn = getattr(self.module, function, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        pass
-
-    def load(self):
-        params = None if self.fn is None else list(inspect.signature(self.fn).parameters)
-        return Outcome("ok", info={"parameters": params})
-
-    def call(self, *args):
-        args = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
-        try:
-            value = self.fn(*args)
-        except NotImplementedError:
-            return Outcome("not_implemented")
-        except Exception as exc:  # noqa: BLE001 -- reported like the child reports it
-            return Outcome("raised", message=f"{type(exc).__name__}: {exc}")
-        items = value if isinstance(value, tuple) else (value,)
-        values = [v.copy() if isinstance(v, np.ndarray) else None if v is None
-                  else Other(type(v).__name__) for v in items]
-        return Outcome("ok", values=values, info={"tuple": isinstance(value, tuple)})
-
-
 MISTAKE_EDITS = {
     "no_rectifier": ([("np.maximum(v_lower - zeta, 0.0)", "(v_lower - zeta)")],
                      "the rectifier is missing"),

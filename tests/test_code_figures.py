@@ -65,7 +65,10 @@ def test_per_step_contributions_are_the_double_exponential():
     assert np.max(np.abs(c - d["closed"])) < 1e-12 * np.max(np.abs(c))
     ratio = c[:5] / c[1:6]                       # far back: one step further = factor beta
     assert np.all(np.abs(ratio - d["beta"]) < 0.01 * d["beta"])
-    assert d["single"][t] == pytest.approx(d["closed"][t - 2])   # the same F'(U[t] - theta)
+    # the paper's single-state neuron (neuron="leaky"): BPTT is F' beta^(t-1-s), s <= t-1
+    lk = d["leaky"]
+    assert np.max(np.abs(lk["dW"] - lk["closed"])) < 1e-12 * np.max(np.abs(lk["dW"]))
+    assert lk["dW"][lk["t"] - 1] > 0 and np.all(lk["dW"][lk["t"]:] == 0)
     # the reset path (not detached) adds terms at the earlier spikes: a different curve
     assert max_rel_error(d[False]["dW"][: t - 1], c[: t - 1]) > 0.1
 

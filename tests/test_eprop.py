@@ -61,11 +61,11 @@ def test_full_learning_signal_factorisation_equals_bptt(reset, detach, spike):
 
 
 def test_seeds_include_recurrent_layers_and_every_surrogate():
-    from refsnn import SURROGATES
+    from conftest import DRAWN_SURROGATES
     infos = [random_problem(s, spike="hard", max_layers=1)[-1] for s in SEEDS]
     rec = [i["recurrent"][0] for i in infos]
     assert any(rec) and not all(rec)
-    assert {i["surrogate"] for i in infos} == set(SURROGATES)
+    assert {i["surrogate"] for i in infos} == set(DRAWN_SURROGATES)
 
 
 @pytest.mark.parametrize("reset", RESETS)

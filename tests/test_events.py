@@ -48,7 +48,8 @@ def test_forward_event_path_equals_dense_path(recurrent):
         I, U, S = (np.empty((4, 60, 30)) for _ in range(3))
         lif.layer_forward(x, e.ptr, e.idx, e.val, use_events, net.W[0],
                           net.V[0] if recurrent else np.zeros((0, 0)), recurrent,
-                          lif.neuron(p, net.surrogate, "hard"), I, U, S)
+                          lif.neuron(p, net.surrogate, "hard"), I, U, S,
+                          np.zeros((0, 0, 0)))  # b: no adaptive threshold
         out.append((I, U, S))
     assert out[0][2].any()
     for a, b in zip(*out):

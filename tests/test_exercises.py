@@ -1,7 +1,8 @@
 """The exercises and their grader (docs/design.md §8, §11).
 
-Three kinds of submissions, each through the real command line (a child process grades the
-file in a child process of its own):
+Three kinds of submissions, through the real command line (a child process grades the file in
+a child process of its own) or, where that path is already proven by another case, through the
+same grading core with the file imported in this process (``conftest.InProcess``):
 
 * correct solutions written three ways each (the stub filled with the NumPy solution, and two
   files in ``tests/submissions`` written differently from the library) pass;
@@ -19,9 +20,10 @@ import sys
 import numpy as np
 import pytest
 
-from refsnn import bptt, gradcheck
-from refsnn.exercises import (EXERCISES, core, dfa_update, diagnosis, lif_bptt, networks,
-                              rtrl_step, solutions)
+from refsnn import Grads, bptt, gradcheck
+from conftest import InProcess
+from refsnn.exercises import (EXERCISES, core, dfa_update, diagnosis, grade, lif_bptt,
+                              networks, rtrl_step, solutions, spike_time_gradient)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMISSIONS = os.path.join(ROOT, "tests", "submissions")
@@ -177,15 +179,25 @@ def test_pattern_count_line_never_contradicts_itself():
     ("rtrl_step", "rtrl_step_einsum.py"),
     ("dfa_update", None), ("dfa_update", "dfa_update_loops.py"),
     ("dfa_update", "dfa_update_einsum.py")])
-def test_correct_solutions_pass(tmp_path, name, file):
+def test_correct_solutions_pass(tmp_path, monkeypatch, name, file):
+    """The filled stub through the real command line (its child process); the two other
+    submissions through the same grading core with the file imported in this process
+    (``conftest.InProcess``: the child process is what the first case proves)."""
     path = filled(tmp_path, name) if file is None else os.path.join(SUBMISSIONS, file)
-    proc = run_cli("check", name, path)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if file is None:
+        proc = run_cli("check", name, path)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out = proc.stdout
+    else:
+        monkeypatch.setattr(core, "Sandbox", InProcess)
+        result = grade(name, path)
+        assert result.passed, result.text
+        out = result.text
     n = len(EXERCISES[name].NETWORKS)
-    assert f"PASSED: all {n} networks" in proc.stdout and "FAIL" not in proc.stdout
-    assert proc.stdout.count(" ok\n") == n
+    assert f"PASSED: all {n} networks" in out and "FAIL" not in out
+    assert out.count(" ok\n") == n
     for col in getattr(EXERCISES[name], "COLUMNS", core.COLUMNS):
-        assert col in proc.stdout
+        assert col in out
 
 
 def test_json_output(tmp_path):
@@ -309,11 +321,31 @@ DFA_MISTAKES = {
     ("lif_bptt", k, *v) for k, v in LIF_MISTAKES.items()] + [
     ("rtrl_step", k, *v) for k, v in RTRL_MISTAKES.items()] + [
     ("dfa_update", k, *v) for k, v in DFA_MISTAKES.items()])
-def test_mistake_fails_with_its_hint(tmp_path, name, mistake, edits, hint):
+def test_mistake_fails_with_its_hint(tmp_path, monkeypatch, name, mistake, edits, hint):
+    """Each mistake through the grading core, the file imported in this process
+    (``conftest.InProcess``); the first mistake of each exercise also goes through the command
+    line and its child process (``test_a_mistake_through_the_command_line``)."""
+    monkeypatch.setattr(core, "Sandbox", InProcess)
+    result = grade(name, filled(tmp_path, name, edits))
+    out = result.text
+    assert result.status == "failed" and result.exit_code == 1, out
+    _check_mistake_output(out, name, mistake, hint)
+
+
+@pytest.mark.parametrize("name, mistake, edits, hint", [
+    (name, k, *v) for name, table in (("lif_bptt", LIF_MISTAKES), ("rtrl_step", RTRL_MISTAKES),
+                                      ("dfa_update", DFA_MISTAKES))
+    for k, v in list(table.items())[:1]])
+def test_a_mistake_through_the_command_line(tmp_path, name, mistake, edits, hint):
     proc = run_cli("check", name, filled(tmp_path, name, edits))
     out = proc.stdout
     assert proc.returncode == 1, out + proc.stderr
-    assert "FAILED:" in out and "Traceback" not in out + proc.stderr
+    assert "Traceback" not in out + proc.stderr
+    _check_mistake_output(out, name, mistake, hint)
+
+
+def _check_mistake_output(out, name, mistake, hint):
+    assert "FAILED:" in out and "Traceback" not in out
     hints = [line for line in out.splitlines() if line.startswith("hint: ")]
     assert len(hints) == 1 and hint in hints[0], (mistake, hints, out)
     n = len(EXERCISES[name].NETWORKS)
@@ -470,6 +502,153 @@ def test_dfa_update_show_and_start(tmp_path):
 
 
 def test_stubs_teach_theta_in_the_reset():
-    for name in EXERCISES:
+    for name in ("lif_bptt", "rtrl_step", "dfa_update"):  # the LIF exercises
         text = open(EXERCISES[name].STUB, encoding="utf-8").read()
         assert "- theta S[n]" in text and "I[n] - S[n]" not in text
+
+
+# ---------------------------------------------------------------------- spike_time_gradient
+STG = spike_time_gradient
+
+
+def stg_problems():
+    """``(cfg, net, t_in, target, record, dL/dz_out)`` of every grading network."""
+    out = []
+    for cfg in STG.NETWORKS:
+        net, t_in, target = cfg.problem()
+        out.append((cfg, net, t_in, target, *cfg.loss_gradient(net, t_in, target)))
+    return out
+
+
+def test_spike_time_networks_are_what_they_say():
+    """Every output fires in every sample, every hidden neuron in some sample; each network
+    has the kinds of neuron its flags declare (``late``: a neuron whose first prefix with
+    sum w > 1 is not its causal set; ``inhibitory``: a negative weight inside a causal set;
+    ``silent``: an input or hidden neuron that never spikes), and no others."""
+    for cfg, net, t_in, target, rec, d in stg_problems():
+        assert np.all(np.isfinite(rec.z[-1])), cfg
+        assert all(np.isfinite(z).any(axis=0).all() for z in rec.z[1:-1]), cfg
+        late = inhibitory = 0
+        for l, W in enumerate(net.W):
+            for b, j in zip(*np.nonzero(np.isfinite(rec.z[l + 1]))):
+                first = np.argmax(np.cumsum(W[j][np.argsort(rec.t[l][b])]) > 1)
+                late += int(rec.causal[l][b, j].sum() != first + 1)
+                inhibitory += int(np.any(rec.causal[l][b, j] & (W[j] < 0)))
+        assert (late >= 2) == cfg.late and (late == 0) == (not cfg.late), (cfg, late)
+        assert (inhibitory >= 2) == cfg.inhibitory, cfg
+        assert cfg.inhibitory or all(np.all(W >= 0) for W in net.W), cfg
+        silent = sum(int((~np.isfinite(z)).sum()) for z in rec.z[:-1])
+        assert (silent > 0) == cfg.silent, cfg
+    nets = STG.NETWORKS
+    assert {c.layers for c in nets} == {0, 1, 2} and min(c.B for c in nets) >= 2
+    assert any(np.isinf(rec.z[1]).any() and len(rec.z) > 2 for *_, rec, _ in stg_problems())
+
+
+def test_spike_time_reference_is_exact():
+    """The spec's closed-form gradient equals the composition of the NumPy mistakes' correct
+    form and of the NumPy solution (1e-11), and passes the spec's own finite-difference
+    check; the two submissions agree with it too."""
+    import importlib.util
+    subs = []
+    for f in ("spike_time_gradient_loops.py", "spike_time_gradient_times.py"):
+        spec = importlib.util.spec_from_file_location(f[:-3], os.path.join(SUBMISSIONS, f))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        subs.append(module.spike_time_gradient)
+    for cfg, net, t_in, target, rec, d in stg_problems():
+        ref = STG.reference(net, rec, d)
+        for fn in [STG.gradient_with, solutions.spike_time_gradient_numpy, *subs]:
+            got = STG.network_gradient(diagnosis.local(fn), net, rec, d)
+            assert gradcheck.compare(got, ref, tol=1e-11).passed, (cfg, fn)
+        rep = STG.check(lambda *a: ref, cfg, net, t_in, target)
+        assert rep.passed and rep.skipped == 0 and rep.max_rel_error < 1e-8, rep
+
+
+def test_spike_time_reference_agrees_with_the_library():
+    """The spec's closed form is Mostafa's model of refsnn.timing.mostafa: the same spike times
+    (1e-13), the same network gradient through net.backward (dL/dt = z dL/dz, 1e-10 normwise),
+    and the library's neuron in the exercise's signature (solutions.spike_time_gradient)
+    composes to the spec's reference on every grading network."""
+    from refsnn.timing import mostafa
+    for cfg, net, t_in, target, rec, d in stg_problems():
+        lib = mostafa.Network([w.copy() for w in net.W])
+        times = lib.forward(t_in)
+        for a, b in zip(times, rec.t):
+            assert np.array_equal(np.isinf(a), np.isinf(b))
+            fin = np.isfinite(a)
+            assert np.abs(a[fin] - b[fin]).max() <= 1e-13 * max(1.0, np.abs(b[fin]).max())
+        ref = STG.reference(net, rec, d)
+        grads = lib.backward(times, d * rec.z[-1])
+        assert diagnosis.normwise(Grads(W=grads.W, V=[None] * len(net.W)), ref) < gradcheck.AGREE_TOL
+        got = STG.network_gradient(diagnosis.local(solutions.spike_time_gradient), net, rec, d)
+        assert gradcheck.compare(got, ref, tol=1e-10).passed, cfg
+
+
+STG_EDITS = {
+    "causal_first_prefix": ([("k = np.argmax(spiked & (W_k > 1) & (z_k < nxt))",
+                              "k = np.argmax(spiked & (W_k > 1))")],
+                            "the causal set is wrong by one input"),
+    "causal_missing_last": ([("C[order[:k + 1]] = True", "C[order[:k]] = True")],
+                            "your C leaves out its last input"),
+    "t_not_z": ([("z = np.exp(t_in) ", "z = t_in ")], "the formulas are in z = exp(t)"),
+    "no_minus_one": ([("0.0) / (W_k[k] - 1)\n    dz_dz_in", "0.0) / W_k[k]\n    dz_dz_in"),
+                      ("np.where(C, w, 0.0) / (W_k[k] - 1)", "np.where(C, w, 0.0) / W_k[k]")],
+                     "the denominator is sum_C w - 1"),
+    "all_inputs": ([("dz_dw = np.where(C, np.where(C, z, 0.0)",
+                     "dz_dw = np.where(np.isfinite(z), np.where(np.isfinite(z), z, 0.0)")],
+                   "an input outside the causal set"),
+    "dz_dt": ([("dz_dz_in = np.where(C, w, 0.0)", "dz_dz_in = np.where(C, w * z, 0.0)")],
+              "derivative by the input's z, not by its t"),
+    "float32": ([("z = np.exp(t_in) ", "z = np.exp(t_in).astype(np.float32) ")],
+                "are you computing in float32"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(STG_EDITS))
+def test_spike_time_mistakes_are_named(tmp_path, mistake):
+    """Each classic mistake, as an edit of the filled stub (not the spec's MISTAKES), fails the
+    spec's check on some network and gets its hint, in this process (the grader's diagnosis
+    without its child process; two edits go through the command line below)."""
+    import importlib.util
+    edits, hint = STG_EDITS[mistake]
+    path = filled(tmp_path, "spike_time_gradient", edits)
+    spec = importlib.util.spec_from_file_location("student", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    student, failing, problems = {}, [], []
+    for k, (cfg, net, t_in, target, rec, d) in enumerate(stg_problems()):
+        problems.append((net, t_in, target))
+        student[k] = STG.network_gradient(diagnosis.local(module.spike_time_gradient), net, rec, d)
+        wrong = not STG.check(lambda *a: student[k], cfg, net, t_in, target).passed
+        if wrong or diagnosis.normwise(student[k], STG.reference(net, rec, d)) > STG.PRECISION_TOL:
+            failing.append(k)
+    assert failing
+    group = networks.pattern(STG.NETWORKS, failing, STG.GROUPS)[0]
+    hints = diagnosis.hints(STG, student, problems, failing, group)
+    assert len(hints) == 1 and hint in hints[0], (mistake, hints)
+
+
+@pytest.mark.parametrize("file, edits, words", [
+    (None, None, "PASSED: all 8 networks"),
+    ("spike_time_gradient_loops.py", None, "PASSED: all 8 networks"),
+    ("spike_time_gradient_times.py", None, "PASSED: all 8 networks"),
+    (None, STG_EDITS["causal_first_prefix"][0], "[causal_first_prefix]"),
+    (None, STG_EDITS["no_minus_one"][0], "[no_minus_one]")])
+def test_spike_time_gradient_through_the_command_line(tmp_path, file, edits, words):
+    path = (os.path.join(SUBMISSIONS, file) if file else
+            filled(tmp_path, "spike_time_gradient", edits or ()))
+    proc = run_cli("check", "spike_time_gradient", path)
+    assert proc.returncode == (0 if edits is None else 1), proc.stdout + proc.stderr
+    assert words in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
+    if edits is None:
+        assert proc.stdout.count(" ok\n") == len(STG.NETWORKS)
+        assert all(c in proc.stdout for c in STG.COLUMNS + ("late", "silent"))
+
+
+def test_spike_time_every_mistake_changes_the_gradient():
+    problems = [(net, rec, d, STG.reference(net, rec, d))
+                for _, net, _, _, rec, d in stg_problems()]
+    for m in STG.MISTAKES:
+        worst = max(diagnosis.normwise(STG.network_gradient(diagnosis.local(m.fn), net, rec, d),
+                                       ref) for net, rec, d, ref in problems)
+        assert worst > 1e-2, m.name

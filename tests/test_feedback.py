@@ -223,7 +223,7 @@ def test_bad_arguments(call, exc, match):
 
 def test_seeds_cover_the_configuration_space():
     from conftest import RESETS
-    from refsnn import SURROGATES
+    from conftest import DRAWN_SURROGATES as SURROGATES
 
     infos = [random_problem(s, max_T=30)[-1] for s in SEEDS]
     assert {i["reset"] for i in infos} == set(RESETS)

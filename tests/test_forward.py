@@ -53,7 +53,7 @@ def test_agreement_seeds_cover_the_configuration_space():
         seen.add(("layers", len(info["recurrent"])))
         seen.update(("V", r) for r in info["recurrent"])
         seen.add(("surrogate", info["surrogate"]))
-    from refsnn import SURROGATES
+    from conftest import DRAWN_SURROGATES as SURROGATES
     assert {("layers", 1), ("layers", 2), ("V", True), ("V", False)} <= seen
     assert {("surrogate", s) for s in SURROGATES} <= seen
 

@@ -102,3 +102,33 @@ def test_numpy_scalars_are_accepted(problem):
                                      n_samples=np.int64(2), eps=np.float32(1e-2),
                                      tol=np.float64(1e-6), binary_input=np.bool_(True))
     assert report.passed and sum(r.checked for r in report.rows) == 2 * len(report.rows)
+
+
+def test_fd_cache_reuses_only_identical_problems():
+    """A cached finite difference is returned only for the same network, input, loss and
+    target: the report equals the uncached one, and a changed weight is computed afresh."""
+    net = Network.init([3, 4, 2], LIFParams(alpha=0.8, beta=0.9), rng=4, gain=10.0)
+    x = (np.random.default_rng(4).random((2, 12, 3)) < 0.4).astype(float)
+    target = np.zeros((2, 12, 2))
+    cache = {}
+    calls = []
+    real = gradcheck.numerical_gradient
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    gradcheck.numerical_gradient = counting
+    try:
+        first = gradcheck.check_network(net, x, losses.mse, target, fd_cache=cache)
+        n = len(calls)
+        again = gradcheck.check_network(net, x, losses.mse, target, fd_cache=cache)
+        assert len(calls) == n and n == len(net.parameters())      # all from the cache
+        assert str(again) == str(first) and again.passed
+        net.W[0][0, 0] += 0.1                                         # another problem
+        gradcheck.check_network(net, x, losses.mse, target, fd_cache=cache)
+        assert len(calls) == 2 * n
+        gradcheck.check_network(net, x, losses.mse, target + 0.5, fd_cache=cache)
+        assert len(calls) == 3 * n
+    finally:
+        gradcheck.numerical_gradient = real

@@ -49,8 +49,8 @@ np.save(sys.argv[2], gU)
 # (file, text in it, replacement): each doubles the surrogate derivative that BPTT uses
 EDITS = [
     ("surrogate.py", "return 1.0 / (d * d)", "return 2.0 / (d * d)"),
-    ("lif.py", "return derivative(nrn.sg_code, nrn.sg_scale, x)",
-     "return 2.0 * derivative(nrn.sg_code, nrn.sg_scale, x)"),
+    ("lif.py", "return derivative(nrn.sg_code, nrn.sg_scale, x, nrn.sg_sub)",
+     "return 2.0 * derivative(nrn.sg_code, nrn.sg_scale, x, nrn.sg_sub)"),
 ]
 
 

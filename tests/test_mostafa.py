@@ -253,7 +253,7 @@ def test_eq18_printed_kernel_leaves_every_neuron_silent():
     I, U, S = np.empty((3, 1, steps, 3))
     printed_V = np.diag((1 - nrn.alpha) * W.sum(axis=1))
     layer_forward(x, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0), False,
-                  np.zeros_like(W), printed_V, True, nrn, I, U, S)
+                  np.zeros_like(W), printed_V, True, nrn, I, U, S, np.zeros((0, 0, 0)))  # no b
     assert not S.any() and not U.any()
     exact = Network([W]).forward(t_in)[1]
     grid = stepped.simulate(Network([W]), t_in, dt, steps * dt)[1]

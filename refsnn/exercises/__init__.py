@@ -5,16 +5,20 @@ student owns, ``show NAME`` prints the task, ``check NAME FILE`` grades it (``--
 gradebook, ``--timeout`` per call). Each exercise is a spec module on one grading core
 (:mod:`.core`); the student's code only ever runs in a child process (:mod:`.sandbox`).
 
-==========  ==============================================================================
-lif_bptt    backward pass (BPTT) of one hidden LIF layer: ``layer_backward`` returns
-            ``dW``, ``dV`` and the error sent to the layer below (:mod:`.lif_bptt`)
-rtrl_step   one step of exact forward-mode learning (RTRL) of one hidden LIF layer:
-            ``rtrl_step`` advances the sensitivities ``dI, dU`` to a parameter block from
-            step ``n`` to ``n+1`` (:mod:`.rtrl_step`)
-dfa_update  direct feedback alignment: ``dfa_layer_error`` returns the DFA error of one
-            hidden layer over all steps, ``F'(U[n] - theta) H^T gI_o[n+1]``
-            (:mod:`.dfa_update`)
-==========  ==============================================================================
+===================  =====================================================================
+lif_bptt             backward pass (BPTT) of one hidden LIF layer: ``layer_backward``
+                     returns ``dW``, ``dV`` and the error sent to the layer below
+                     (:mod:`.lif_bptt`)
+rtrl_step            one step of exact forward-mode learning (RTRL) of one hidden LIF
+                     layer: ``rtrl_step`` advances the sensitivities ``dI, dU`` to a
+                     parameter block from step ``n`` to ``n+1`` (:mod:`.rtrl_step`)
+dfa_update           direct feedback alignment: ``dfa_layer_error`` returns the DFA error of
+                     one hidden layer over all steps, ``F'(U[n] - theta) H^T gI_o[n+1]``
+                     (:mod:`.dfa_update`)
+spike_time_gradient  the exact spike-time gradient of one neuron of Mostafa's model (tutorial
+                     Eq. 18): ``spike_time_gradient`` finds the causal set and returns
+                     ``dz_out/dw`` and ``dz_out/dz_in`` (:mod:`.spike_time_gradient`)
+===================  =====================================================================
 
 ``activity_regulariser``: activity regularisation, ``lower_bound_grad`` returns the gradient
 ``dg/dS`` of Zenke & Vogels' lower bound on a hidden layer's spike counts, which the grader
@@ -29,12 +33,12 @@ from __future__ import annotations
 
 import ast
 
-from . import activity_regulariser, dfa_update, lif_bptt, rtrl_step
+from . import activity_regulariser, dfa_update, lif_bptt, rtrl_step, spike_time_gradient
 from .core import Grading, Result
 
 #: name -> spec module
 EXERCISES = {spec.NAME: spec for spec in (lif_bptt, rtrl_step, dfa_update,
-                                          activity_regulariser)}
+                                          activity_regulariser, spike_time_gradient)}
 
 
 def spec(name):

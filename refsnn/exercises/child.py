@@ -23,8 +23,9 @@ import numpy as np
 from .sandbox import DTYPES, HEADER, PHASE_CALL, PHASE_IMPORT, recv_exactly
 
 _PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-#: refsnn files whose code a student may run: the methods of ``params`` and ``surrogate``
-ALLOWED = {os.path.join(_PKG, "lif.py"), os.path.join(_PKG, "surrogate.py")}
+#: refsnn files whose code a student may run: the methods of ``params`` (a LIFParams, defined
+#: in params.py and exported by lif.py) and ``surrogate``
+ALLOWED = {os.path.join(_PKG, f) for f in ("lif.py", "params.py", "surrogate.py")}
 _OWN = {os.path.abspath(__file__), os.path.join(_PKG, "exercises", "sandbox.py")}
 
 

@@ -15,7 +15,10 @@ An exercise is a *spec*: a module (:mod:`refsnn.exercises.lif_bptt`,
   hint that names it), ``GROUP_HINTS`` (a hint per group of :data:`networks.GROUPS`) and
   ``EXCEPTION_HINTS`` (a hint for a shape error, an index error); optionally ``reference``
   (the exact gradient the hints measure against, default :func:`refsnn.bptt`), ``GROUPS``
-  (default :data:`networks.GROUPS`) and ``COLUMNS`` (default :data:`COLUMNS`).
+  (default :data:`networks.GROUPS`), ``COLUMNS`` (default :data:`COLUMNS`) and ``HEADER``
+  (default :data:`HEADER`). A grading case need not be a ``Net``: anything with ``problem()``,
+  ``loss_gradient()``, ``describe()``, ``summary()``, ``layers`` and ``B`` will do
+  (:mod:`refsnn.exercises.spike_time_gradient` grades networks of spike-time neurons).
 
 :class:`Grading` runs a spec on a file. The file is checked without running it
 (:func:`static_check`: it exists, is Python, compiles and imports nothing of refsnn's but the
@@ -53,11 +56,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import diagnosis, networks
-from .sandbox import Other, Sandbox
+from .sandbox import Sandbox, array_problem, kind
 
 START, END = "# ---- YOUR CODE START ----", "# ---- YOUR CODE END ----"
 EXIT_CODES = {"passed": 0, "failed": 1, "not_implemented": 1, "error": 2}
 COLUMNS = ("W1", "V1", "W2", "V2", "Wout")
+#: the table's header over ``Net.describe()`` (a spec with other grading cases sets its own)
+HEADER = f"{'sizes':<10}{'V':<3}{'spike':<6}{'reset':<18}{'surrogate':<17}{'theta':<6}{'a/b':<10}{'B':<3}"
 #: what a student file may import from refsnn (the types of the stub's arguments)
 ALLOWED_MODULES = ("refsnn.lif", "refsnn.surrogate")
 ALLOWED_NAMES = ("LIFParams", "Surrogate", "lif", "surrogate")
@@ -235,7 +240,7 @@ class Grading:
         n = len(spec.OUTPUTS)
         if (n > 1 and not outcome.info.get("tuple")) or len(values) != n:
             got = (f"a tuple of {len(values)}" if outcome.info.get("tuple") else
-                   _kind(values[0]) if values else "nothing")
+                   kind(values[0]) if values else "nothing")
             want = f"the tuple ({', '.join(spec.OUTPUTS)})" if n > 1 else spec.OUTPUTS[0]
             raise Stop("failed", f"{spec.FUNCTION} must return {want}, got {got}{where}")
         out = []
@@ -243,10 +248,10 @@ class Grading:
             if shape is None:
                 if value is not None:
                     raise Stop("failed", f"{label} must be None here (the layer has no V), "
-                               f"got {_kind(value)}{where}")
+                               f"got {kind(value)}{where}")
                 out.append(None)
                 continue
-            problem = _array_problem(value, shape)
+            problem = array_problem(value, shape)
             if problem:
                 hints = []
                 if isinstance(value, np.ndarray) and value.shape == shape[::-1] != shape:
@@ -267,8 +272,7 @@ class Grading:
             self.k = k
             rep = spec.check(self.gradient, cfg, net, x, target)
             if k == 0:  # after the first call: a stub or a crash gets no half table
-                self.say(spec.TITLE, f"{'#':>2}  {'sizes':<10}{'V':<3}{'spike':<6}"
-                         f"{'reset':<18}{'surrogate':<17}{'theta':<6}{'a/b':<10}{'B':<3}"
+                self.say(spec.TITLE, f"{'#':>2}  {getattr(spec, 'HEADER', HEADER)}"
                          + "".join(f"{c:>9}" for c in columns) + "  verdict")
             errs = {_label(r.name, cfg.layers): r for r in rep.rows}
             bad = {c for c in errs if not errs[c].passed}
@@ -368,37 +372,13 @@ class Grading:
 # ---------------------------------------------------------------------- helpers
 def _label(pname, layers):
     """``W[0]`` -> ``W1`` (hidden layer 1), ``W[L]`` -> ``Wout``, ``V[0]`` -> ``V1``."""
-    kind, l = pname[0], int(pname[2:-1])
-    return "Wout" if kind == "W" and l == layers else f"{kind}{l + 1}"
+    name, l = pname[0], int(pname[2:-1])
+    return "Wout" if name == "W" and l == layers else f"{name}{l + 1}"
 
 
 def _exception_hints(spec, message):
     """The spec's hint for an exception (``message``: ``Type: text``) of the student's function."""
-    kind = ("shape" if message.startswith("ValueError") and any(
+    what = ("shape" if message.startswith("ValueError") and any(
         k in message for k in ("matmul", "shape", "broadcast", "align"))
         else "index" if message.startswith("IndexError") else None)
-    return [spec.EXCEPTION_HINTS[kind]] if kind in spec.EXCEPTION_HINTS else []
-
-
-def _kind(value):
-    if value is None:
-        return "None"
-    if isinstance(value, Other):
-        return f"a {value.type_name}"
-    return f"an array of shape {value.shape}"
-
-
-def _array_problem(value, shape):
-    """What is wrong with a returned ``value`` that should be a float64 array of ``shape``."""
-    if not isinstance(value, np.ndarray):
-        return f"must be a float64 numpy array of shape {shape}, got {_kind(value)}"
-    if np.iscomplexobj(value):
-        return f"is complex ({value.dtype}): a gradient of a real loss is real"
-    if value.dtype != np.float64:
-        return (f"is {value.dtype}, not float64: compute and return float64 arrays (the "
-                "stub's dtype)")
-    if value.shape != shape:
-        return f"has shape {value.shape}, expected {shape}"
-    if not np.all(np.isfinite(value)):
-        return "contains NaN or inf"
-    return ""
+    return [spec.EXCEPTION_HINTS[what]] if what in spec.EXCEPTION_HINTS else []

@@ -89,7 +89,12 @@ def check(grad_fn, cfg, net, x, target):
     the readout's, computed by the library, is left out)."""
     mine = [name for name, _ in net.parameters() if name != f"W[{net.n_hidden_layers}]"]
     return gradcheck.check_network(net, x, losses.mse, target, grad_fn=grad_fn, spike=cfg.spike,
-                                   params=mine)
+                                   params=mine, fd_cache=_FD_CACHE)
+
+
+#: the oracle's finite differences per grading network, computed once per process (a teacher
+#: grading a class with ``grade()`` in a loop evaluates them once)
+_FD_CACHE = {}
 
 
 # ---------------------------------------------------------------------- classic mistakes

@@ -236,6 +236,31 @@ class Other:
         return f"<{self.type_name}>"
 
 
+def kind(value):
+    """How a returned ``value`` is named in a message: None, a type name, an array's shape."""
+    if value is None:
+        return "None"
+    if isinstance(value, Other):
+        return f"a {value.type_name}"
+    return f"an array of shape {value.shape}"
+
+
+def array_problem(value, shape):
+    """What is wrong with a returned ``value`` that should be a float64 array of ``shape``."""
+    if not isinstance(value, np.ndarray):
+        return f"must be a float64 numpy array of shape {shape}, got {kind(value)}"
+    if np.iscomplexobj(value):
+        return f"is complex ({value.dtype}): a gradient of a real loss is real"
+    if value.dtype != np.float64:
+        return (f"is {value.dtype}, not float64: compute and return float64 arrays (the "
+                "stub's dtype)")
+    if value.shape != shape:
+        return f"has shape {value.shape}, expected {shape}"
+    if not np.all(np.isfinite(value)):
+        return "contains NaN or inf"
+    return ""
+
+
 def _decode(item, buf, offset):
     kind = item["t"]
     if kind == "none":

@@ -7,6 +7,7 @@ stub :mod:`refsnn.exercises.lif_bptt` asks for it, in plain NumPy between the sa
 tests fill the stub with it and mutate it into typical mistakes). The same holds for
 ``rtrl_step`` / ``rtrl_step_numpy``, ``dfa_layer_error`` / ``dfa_layer_error_numpy`` and
 ``lower_bound_grad`` / ``lower_bound_grad_numpy``;
+``spike_time_gradient`` / ``spike_time_gradient_numpy``;
 :data:`NUMPY_SOLUTIONS` names the NumPy version of each exercise.
 
 Read next: docs/design.md, the design behind everything read so far.
@@ -16,6 +17,7 @@ import numpy as np
 from .. import losses
 from ..grad.bptt import error_to_input, layer_adjoints, weight_gradient
 from ..grad.forward import block_sensitivity_step
+from ..timing import mostafa
 
 
 def layer_backward(I, U, S, S_in, W, V, params, surrogate, gS_ext):
@@ -125,7 +127,45 @@ def lower_bound_grad_numpy(S, lam, v_lower):
     return dS
 
 
+# ---------------------------------------------------------------------- spike_time_gradient
+def spike_time_gradient(t_in, w):
+    """The library's Mostafa neuron (:mod:`refsnn.timing.mostafa`, its public
+    ``layer_forward`` and ``layer_backward``, what ``Network.forward``/``backward`` run) in the
+    exercise's signature: the derivatives of ``t_out`` by ``w`` and ``t_in``, turned into
+    ``z = exp(t)``: ``dz_out/dw = z_out dt_out/dw`` and ``dz_out/dz_i = (z_out/z_i) dt_out/dt_i``."""
+    W, t = np.array(w, dtype=float)[None, :], np.array(t_in, dtype=float)[None, :]
+    t_out, record = mostafa.layer_forward(W, t)
+    d_W, d_t_in = mostafa.layer_backward(W, record, np.ones((1, 1)))
+    z_out = np.exp(t_out[0, 0])
+    spiked = np.isfinite(t[0])
+    return z_out * d_W[0], np.where(spiked, d_t_in[0] * z_out / np.exp(np.where(spiked, t[0],
+                                                                                 0.0)), 0.0)
+
+
+def spike_time_gradient_numpy(t_in, w):
+    """The stub of :mod:`refsnn.exercises.spike_time_gradient` filled in (see its docstring)."""
+    n_in = t_in.shape[0]
+    # ---- YOUR CODE START ----
+    z = np.exp(t_in)                                      # z = exp(t); inf: no spike
+    order = np.argsort(t_in, kind="stable")               # the inputs in time order
+    zs, ws = z[order], w[order]
+    spiked = np.isfinite(zs)
+    W_k = np.cumsum(ws)                                   # sum w over each prefix C_k
+    S_k = np.cumsum(np.where(spiked, ws * np.where(spiked, zs, 0.0), 0.0))   # sum w z
+    nxt = np.append(zs[1:], np.inf)                       # z of the next input
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_k = S_k / (W_k - 1)                             # z_out if C_k were causal
+    k = np.argmax(spiked & (W_k > 1) & (z_k < nxt))       # the first causal prefix
+    C = np.zeros(n_in, dtype=bool)
+    C[order[:k + 1]] = True
+    dz_dw = np.where(C, np.where(C, z, 0.0) - z_k[k], 0.0) / (W_k[k] - 1)
+    dz_dz_in = np.where(C, w, 0.0) / (W_k[k] - 1)
+    # ---- YOUR CODE END ----
+    return dz_dw, dz_dz_in
+
+
 #: exercise name -> the plain-NumPy solution written the way its stub asks
 NUMPY_SOLUTIONS = {"lif_bptt": layer_backward_numpy, "rtrl_step": rtrl_step_numpy,
                    "dfa_update": dfa_layer_error_numpy,
-                   "activity_regulariser": lower_bound_grad_numpy}
+                   "activity_regulariser": lower_bound_grad_numpy,
+                   "spike_time_gradient": spike_time_gradient_numpy}

@@ -39,16 +39,18 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import (digits_latency, feedback_comparison, sparse_activity, surrogate_shape_scale,
-               temporal_xor, true_vs_surrogate, yin_yang_timing)
+from . import (digits_latency, feedback_comparison, reset_and_scale, sparse_activity,
+               spikeprop_xor, surrogate_shape_scale, temporal_xor, true_vs_surrogate,
+               yin_yang_timing)
 from .store import jsonable, versions
 from .sweep import BACKENDS, SweepError, grid, run_sweep
 
 #: registry: experiment name -> module
 EXPERIMENTS = OrderedDict([(m.NAME, m) for m in (feedback_comparison, true_vs_surrogate,
-                                                  surrogate_shape_scale, sparse_activity,
-                                                  digits_latency, temporal_xor,
-                                                  yin_yang_timing)])
+                                                  surrogate_shape_scale, reset_and_scale,
+                                                  digits_latency, sparse_activity,
+                                                  temporal_xor, yin_yang_timing,
+                                                  spikeprop_xor)])
 
 
 def _uptime():

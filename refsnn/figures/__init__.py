@@ -23,10 +23,10 @@ from collections import OrderedDict
 
 from . import (bptt_influence, computational_graph, credit_assignment_cost, credit_schemes,
                datasets, digits_latency, encodings, feedback_alignment, lif_dynamics,
-               output_codes, performance, reset_modes, sparse_activity, stdp_frequency,
-               stdp_learning, stdp_vs_gradient, stdp_window, surrogate_landscape,
-               surrogate_shape_scale, surrogates, temporal_xor, true_vs_surrogate,
-               yin_yang_timing)
+               output_codes, performance, reset_and_scale, reset_modes, sparse_activity,
+               spikeprop_xor, stdp_frequency, stdp_learning, stdp_vs_gradient, stdp_window,
+               surrogate_landscape, surrogate_shape_scale, surrogates, temporal_xor,
+               true_vs_surrogate, yin_yang_timing)
 
 #: registry: figure name -> module with ``make(out_dir, quick=False)``, in paper order
 FIGURES = OrderedDict([
@@ -42,6 +42,7 @@ FIGURES = OrderedDict([
     ("feedback_alignment", feedback_alignment),    # §V-A, V-D: BPTT vs FA, DFA, local errors
     ("true_vs_surrogate", true_vs_surrogate),      # Zenke & Vogels Fig. 2b
     ("surrogate_shape_scale", surrogate_shape_scale),  # Zenke & Vogels Fig. 3
+    ("reset_and_scale", reset_and_scale),          # Zenke & Vogels Fig. 5
     ("digits_latency", digits_latency),            # Zenke & Vogels Fig. 6b (8x8 digits)
     ("sparse_activity", sparse_activity),          # Zenke & Vogels Fig. 9, randman column
     ("output_codes", output_codes),                # "lessons" §3.2, Tables 2-3 (no figure)
@@ -49,6 +50,7 @@ FIGURES = OrderedDict([
     ("reset_modes", reset_modes),                  # "lessons" Fig. S.1 (Appendix A.1)
     ("temporal_xor", temporal_xor),                # Fig. 6: Mostafa's exact spike times
     ("yin_yang_timing", yin_yang_timing),          # §V-C on Yin-Yang: exact spike times
+    ("spikeprop_xor", spikeprop_xor),              # SpikeProp (Bohte 2002) on the spike-time XOR
     ("stdp_window", stdp_window),                  # "lessons" App. C.2, Eq. 50, Fig. S.13
     ("stdp_frequency", stdp_frequency),            # Pfister & Gerstner 2006 vs Sjostrom 2001
     ("stdp_learning", stdp_learning),              # Song, Miller & Abbott 2000

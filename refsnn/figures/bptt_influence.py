@@ -23,10 +23,20 @@ weight's application at ``s`` reaches ``U`` at ``s + 2`` (``I[s+1]``, then ``U[s
 
 a double exponential that decays as ``beta^(t-s)`` far back (``beta > alpha``). The paper's
 single-state neuron (Eq. 4, ``U[t] = beta U[t-1] + W X[t] - S[t-1] theta``, no synaptic
-current) gives ``F'(U[t] - theta) beta^(t-s) X[s]`` for ``s <= t``: drawn dashed for
-comparison (closed form, same ``F'`` and ``beta``). Its *immediate influence* is ``s = t``;
-the library's is ``s = t - 2``, the most recent application that can reach ``U[t]`` (the
-two-step delay of §3 "Time"); every earlier ``s`` is *prior influence*.
+current) is the library's ``LIFParams(neuron="leaky")``, which feeds the input one step late
+(docs/design.md §4): the same figure's neuron with ``tau_syn`` removed (``w = 0.3``, so that
+it fires), computed by BPTT the same way, gives exactly
+
+.. math::
+
+    \frac{\partial L[t]}{\partial W[s]} = F'(U[t] - \theta)\, X[s]\, \beta^{\,t-1-s}
+    \quad (s \le t - 1),
+
+the paper's ``F' beta^(t-s)`` shifted by the one-step delay (tested to 1e-12). It is drawn in
+grey at its own loss step, aligned with ``t``. Its *immediate influence* is ``s = t - 1`` (the
+paper's ``s = t``); the current-based neuron's is ``s = t - 2``, the most recent application
+that can reach ``U[t]`` (the two-step delay of §3 "Time"); every earlier ``s`` is *prior
+influence*.
 
 What must be visible:
 
@@ -34,7 +44,8 @@ What must be visible:
   loss step ``t`` marked by a vertical line;
 * bottom: ``dL[t]/dW[s]`` from BPTT as dots at every ``s``, the closed form as a line through
   them, the immediate influence (``s = t - 2``) as a red dot and the prior influence in ink,
-  zero at ``s = t - 1`` and ``s = t``; the single-state neuron's ``beta^(t-s)`` dashed; and, in
+  zero at ``s = t - 1`` and ``s = t``; the single-state (leaky) neuron's BPTT as grey squares on
+  its closed form ``F' beta^(t-1-s)`` (dashed); and, in
   grey, BPTT with the reset *not* detached: the reset path adds terms at the neuron's earlier
   spikes, which the paper's figure omits ("reset dynamics ... omitted for brevity", Fig. 9a).
 
@@ -97,11 +108,24 @@ def closed_form(net, trace, t):
     return fp * k * trace.x[0, :, 0]
 
 
+#: the leaky neuron's weight (no synaptic current to integrate the input: a larger one)
+LEAKY_WEIGHT = 0.3
+
+
+def leaky_network():
+    """The paper's Eq. 4 neuron: the figure's neuron without the synaptic current."""
+    p = LIFParams.from_taus(DT, None, TAU_MEM, neuron="leaky", reset="subtract",
+                            detach_reset=True)
+    return Network([np.full((1, 1), LEAKY_WEIGHT), np.zeros((1, 1))], [None], p,
+                   surrogate=SURROGATE)
+
+
 def single_state(net, trace, t):
-    """The paper's Eq. 4 neuron: ``F'(U[t] - theta) beta^(t-s)`` for ``s <= t``, else 0."""
+    """The closed form for the leaky neuron: ``F'(U[t] - theta) beta^(t-1-s)`` for
+    ``s <= t - 1``, else 0 (module docstring)."""
     fp = net.surrogate.derivative(trace.U[0][0, t:t + 1, 0] - net.params.threshold)[0]
     s = np.arange(trace.x.shape[1])
-    return np.where(s <= t, fp * net.params.beta ** np.maximum(t - s, 0), 0.0)
+    return np.where(s <= t - 1, fp * net.params.beta ** np.maximum(t - 1 - s, 0), 0.0)
 
 
 def data():
@@ -116,7 +140,12 @@ def data():
     net, tr, t = out[True]["net"], out[True]["trace"], out[True]["t"]
     out.update(t=t, U=tr.U[0][0, :, 0], S=tr.S[0][0, :, 0], theta=net.params.threshold,
                alpha=net.params.alpha, beta=net.params.beta,
-               closed=closed_form(net, tr, t), single=single_state(net, tr, t))
+               closed=closed_form(net, tr, t))
+    leaky = leaky_network()
+    tr_l = leaky.simulate(x)
+    t_l = loss_step(tr_l)
+    out["leaky"] = {"t": t_l, "dW": per_step(leaky, tr_l, t_l)[0],
+                    "closed": single_state(leaky, tr_l, t_l)}
     return out
 
 
@@ -151,8 +180,13 @@ def make(out_dir, quick=False):
         ax_u.set_title("(a) One current-based LIF neuron, an input spike at every step, "
                        "reset detached", loc="left")
 
-        ax_g.plot(s, d["single"][: t + 1], color="0.55", lw=1.0, ls="--",
-                  label=r"single-state neuron (Eq. 4): $F'\,\beta^{t-s}$")
+        lk = d["leaky"]
+        t_l = lk["t"]
+        s_l = np.arange(t_l + 1) + (t - t_l)                 # aligned at the loss step
+        ax_g.plot(s_l, lk["closed"][: t_l + 1], color="0.55", lw=1.0, ls="--",
+                  label=r"single-state neuron (Eq. 4, leaky): $F'\,\beta^{t-1-s}$")
+        ax_g.plot(s_l, lk["dW"][: t_l + 1], "s", ms=2.4, color="0.55", zorder=2,
+                  label="BPTT, leaky neuron (at its own $t$)")
         ax_g.plot(s, d["closed"][: t + 1], color="#1f77b4", lw=1.0,
                   label=r"closed form: $F'\,\frac{\beta^{t-s-1}-\alpha^{t-s-1}}"
                         r"{\beta-\alpha}$")
@@ -169,11 +203,13 @@ def make(out_dir, quick=False):
         ax_g.set_xlabel("step $s$ of the weight's application")
         ax_g.set_title(r"(b) $\partial L[t]/\partial W[s]$ against $s$", loc="left")
         ax_g.set_xlim(0, t + 3)
-        ax_g.set_ylim(0, 1.8 * max(dW.max(), d["single"].max()))
+        ax_g.set_ylim(0, 1.8 * max(dW.max(), lk["dW"].max()))
         ax_g.legend(loc="upper left", fontsize=6.5, ncol=1)
 
         lag = t - s[: t - 1]                                 # t - s >= 2: nonzero
-        ax_log.semilogy(t - s, d["single"][: t + 1], color="0.55", lw=1.0, ls="--")
+        lag_l = t_l - np.arange(t_l)                         # t - s >= 1: nonzero
+        ax_log.semilogy(lag_l, lk["closed"][:t_l], color="0.55", lw=1.0, ls="--")
+        ax_log.semilogy(lag_l, lk["dW"][:t_l], "s", ms=2.0, color="0.55")
         ax_log.semilogy(lag, d["closed"][: t - 1], color="#1f77b4", lw=1.0)
         ax_log.semilogy(lag, dW[: t - 1], "o", ms=2.2, color=style.INK)
         ax_log.semilogy([2], [dW[t - 2]], "o", ms=4.0, color=style.SPIKE_RED)

@@ -21,6 +21,10 @@ What must be visible:
   large ``N`` where the ``N^2`` gradient of ``V`` dominates, reference ``O(N^2)``), RTRL slope ~3
   (``O(N^3)``);
 * (c) time per gradient vs ``N``: RTRL towards ``O(N^4 T)``, BPTT ``O(N^2 T)``;
+* (d) time per gradient vs ``N`` in the large-``N`` regime (``benchmarks.costs.EXTENDED``:
+  BPTT ``N = 1024..8192``, RTRL ``N = 64..192``, ``T = 10``; RTRL's time per step does not
+  depend on ``T``), where per-call overheads no longer hide the leading power: slopes ~2 and
+  ~4 (measured 2.29 and 4.01 on an idle machine, README);
 * legends with the fitted log-log slopes (in ``N`` also over the last :data:`TAIL` points,
   where the fixed overheads no longer dominate: BPTT's time towards 2, RTRL's towards 4);
   reference lines (dashed/dotted, grey) anchored to the
@@ -52,12 +56,14 @@ def costs_module():
 
 
 def data(quick=False):
-    """The measurement behind the figure (``measure`` of :mod:`benchmarks.costs`)."""
+    """The measurements behind the figure (``measure`` of :mod:`benchmarks.costs`): the main
+    sweeps (``FULL``) and the large-``N`` sweeps (``EXTENDED``), as a pair of results."""
     costs = costs_module()
     sizes = dict(costs.QUICK) if quick else dict(costs.FULL)
     if not quick:
         sizes["repeats"] = 3
-    return costs.measure(**sizes)
+    large = costs.EXTENDED_QUICK if quick else costs.EXTENDED
+    return costs.measure(**sizes), costs.measure(**large)
 
 
 def _reference(ax, x, y_anchor, x_anchor, power, label, ls):
@@ -111,11 +117,11 @@ def make(out_dir, quick=False):
     """
     out_dir = style.check_out_dir(out_dir)
     fit_slope = costs_module().fit_slope
-    result = data(quick)
+    result, large = data(quick)
     cfg = result["config"]
     with style.house_style():
-        fig = style.new_figure(12.5, 3.8)
-        axes = fig.subplots(1, 3)
+        fig = style.new_figure(16.5, 3.8)
+        axes = fig.subplots(1, 4)
         _panel(axes[0], "T", "memory", result,
                [("bptt", 1, "O(NT)", "--"), ("rtrl", 0, "O(N³), no T", ":")],
                fit_slope, 1e-6, "peak memory (MB)")
@@ -129,6 +135,10 @@ def make(out_dir, quick=False):
                [("bptt", 2, "O(N²T)", "--"), ("rtrl", 4, "O(N⁴T)", ":")],
                fit_slope, 1e3, "time per gradient (ms)")
         axes[2].set_title(f"(c) time vs N  (T = {cfg['T_fixed']})", loc="left")
+        _panel(axes[3], "N", "time", large,
+               [("bptt", 2, "O(N²T)", "--"), ("rtrl", 4, "O(N⁴T)", ":")],
+               fit_slope, 1e3, "time per gradient (ms)")
+        axes[3].set_title(f"(d) large N  (T = {large['config']['T_fixed']})", loc="left")
         skipped = ", ".join(LABELS.get(m, m) for m in result["skipped"])
         note = ("one recurrent hidden layer, batch 1; dashed: backward group (BPTT, exact "
                 "e-prop: forward pass recording the trace included);\nsolid: online (RTRL, "

@@ -15,7 +15,9 @@ With ``s'[n] = F'(U[n] - theta)`` the surrogate derivative (docs/design.md §5):
 with the partial derivatives of Eq. 8 per reset mode from :func:`refsnn.lif.reset_partials`
 (its table: ``beta, 1, -theta`` for the subtractive reset; ``beta (1 - S[n]), 1 - S[n],
 -(beta U[n] + I[n])`` for the zero reset; ``beta, 1, 0`` without reset; the last one 0 when
-``detach_reset``).
+``detach_reset``). The options of the neuron model (the input gain, the leaky neuron, the
+adaptive threshold's third adjoint ``gb``) are in the one step of the recursion,
+:func:`refsnn.grad.adjoint.adjoint_step`, whose module docstring has the general form.
 
 The weights enter only through ``I[n+1]`` (Eq. 7), so
 
@@ -44,7 +46,8 @@ import numba
 import numpy as np
 
 from .. import lif
-from ..lif import add_weighted_rows, reset_partials, spike_grad
+from ..lif import add_weighted_rows
+from .adjoint import adjoint_step, current_adjoint
 from ..threads import bptt_work, matvec_work, outer_sum_work, sized_by
 from ..trace import Grads, check_readout_grad, check_spike_grads, check_trace
 
@@ -53,34 +56,20 @@ _NO_V = np.zeros((0, 0))
 
 
 @numba.njit(cache=True)
-def adjoint_step(gS, U_n, I_n, S_n, gU_next, gI_next, nrn, gU_n, gI_n):
-    """One step ``n`` of the adjoint recursion (module docstring) for one sample of one layer.
-
-    ``gS`` ``(N,)``: the error arriving at ``S[n]`` from the layer above and through ``V``; the
-    reset term ``dU[n+1]/dS[n] gU[n+1]`` is added here. ``U_n, I_n, S_n``: the trace at step
-    ``n``. ``gU_next, gI_next``: ``gU[n+1], gI[n+1]`` (zero rows at the last step). ``nrn``: the
-    layer's :data:`refsnn.lif.Neuron`. Writes ``gU_n = gU[n]`` and ``gI_n = gI[n]``.
-    """
-    for i in range(gS.shape[0]):
-        dU_dU, dU_dI, dU_dS = reset_partials(nrn, U_n[i], I_n[i], S_n[i])
-        g = gS[i] + dU_dS * gU_next[i]                                  # gS[n]
-        gU_n[i] = spike_grad(nrn, U_n[i] - nrn.theta) * g + dU_dU * gU_next[i]
-        gI_n[i] = nrn.alpha * gI_next[i] + dU_dI * gU_next[i]
-
-
-@numba.njit(cache=True)
-def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
+def layer_backward(I, U, S, A, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
     """The adjoint recursion of one layer over all steps; fills ``gI, gU`` ``(B, T, N)``.
 
     The layer-at-a-time form that the ``lif_bptt`` exercise asks for (:func:`bptt` itself runs
     every layer in one sweep, :func:`network_adjoints`). ``gS_ext[b, n]`` is the error arriving
     at ``S[n]`` from the layer above, ``gU_ext[b, n]`` a direct loss gradient on ``U[n]`` (the
-    readout's ``dL/dU_o``).
+    readout's ``dL/dU_o``); ``A`` the adaptive threshold's ``b`` (read only if adaptive).
     """
     B, T, N = U.shape
     gS = np.empty(N, dtype=gI.dtype)
-    zero = np.zeros(N, dtype=gI.dtype)  # gI[T] = gU[T] = 0
+    zero = np.zeros(N, dtype=gI.dtype)  # gI[T] = gU[T] = gb[T] = 0
+    gA = np.zeros((2, N), dtype=gI.dtype)  # gb[n+1], gb[n]
     for b in range(B):
+        gA[:] = 0.0
         for n in range(T - 1, -1, -1):
             gI_next = gI[b, n + 1] if n + 1 < T else zero
             gU_next = gU[b, n + 1] if n + 1 < T else zero
@@ -88,23 +77,28 @@ def layer_backward(I, U, S, V, has_V, nrn, gS_ext, gU_ext, gI, gU):
                 gS[i] = gS_ext[b, n, i]
             if has_V:  # + V^T gI[n+1]
                 add_weighted_rows(gS, V, gI_next)
-            adjoint_step(gS, U[b, n], I[b, n], S[b, n], gU_next, gI_next, nrn, gU[b, n],
-                         gI[b, n])
+            adjoint_step(gS, I[b], U[b], S[b], A[b], n, gU_next, gI_next, gA[0], nrn,
+                         gU[b, n], gI[b, n], gA[1])
             for i in range(N):
                 gU[b, n, i] += gU_ext[b, n, i]
+                gA[0, i] = gA[1, i]
+            if nrn.leaky:  # gI[n] from the whole gU[n]
+                current_adjoint(I[b], U[b], S[b], A[b], n, nrn, gU[b, n], gI[b, n])
 
 
 @numba.njit(cache=True, parallel=True)
-def network_adjoints(I, U, S, W, V, has_V, d_readout, gS_ext, gU_ext, has_ext, nrn, direct,
-                     gI, gI_o):
+def network_adjoints(I, U, S, A, W, V, has_V, d_readout, gS_ext, gU_ext, has_ext, nrn, nrn_o,
+                     direct, gI, gI_o):
     """The adjoint recursion of every layer in one backward sweep over time; fills ``gI``.
 
-    ``I, U, S``: typed lists of the spiking layers' ``(B, T, N_l)`` traces; ``W``: typed list
+    ``I, U, S``: typed lists of the spiking layers' ``(B, T, N_l)`` traces, ``A`` of their
+    adaptive thresholds' ``b`` (any ``(B, ., .)`` arrays unless ``nrn.adaptive``); ``W``: typed list
     ``[W^(1), ..., W^(L), W_o]``; ``V``: typed list of ``(N_l, N_l)`` (any array where
     ``has_V[l]`` is False); ``d_readout`` ``(B, T, N_out)``: ``dL/dU_o``; ``gS_ext[l]``,
     ``gU_ext[l]`` ``(B, T, N_l)``: direct loss gradients on layer ``l``'s spikes and membrane
-    (read only where ``has_ext[l]``); ``nrn``: the spiking layers' :data:`refsnn.lif.Neuron`
-    (the readout uses its ``alpha, beta``). Writes ``gI[l]`` ``(B, T, N_l)`` and the readout's
+    (read only where ``has_ext[l]``); ``nrn``, ``nrn_o``: the spiking layers' and the readout's
+    :data:`refsnn.lif.Neuron` (of the readout only ``alpha, beta`` and the input gain ``g`` are
+    read). Writes ``gI[l]`` ``(B, T, N_l)`` and the readout's
     ``gI_o`` ``(B, T, N_out)``: all the weight gradients need. A network with a spiking output
     layer passes a readout of width 0 and the output layer as the last spiking layer.
 
@@ -117,8 +111,8 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, gS_ext, gU_ext, has_ext, n
     Samples are independent, so each thread (``numba.prange`` over ``b``) runs the whole sweep
     of its samples: from ``n = T-1`` down, the readout's leaky-integrator adjoint, then for each
     hidden layer from the top ``gS[n] = W^(l+1)T gI^(l+1)[n+1] + V^T gI[n+1]`` and
-    :func:`adjoint_step`. ``gU`` is only ever needed one step back, so it is kept for the
-    current and the next step only.
+    :func:`adjoint_step`. ``gU`` (and ``gb``) is only ever needed one step back, so it is kept
+    for the current and the next step only.
     """
     L = len(U)
     B, T, N_o = d_readout.shape
@@ -126,19 +120,25 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, gS_ext, gU_ext, has_ext, n
     for l in range(L):
         N_max = max(N_max, U[l].shape[2])
     dt = d_readout.dtype
-    alpha, beta = nrn.alpha, nrn.beta
+    alpha, beta, gain = nrn_o.alpha, nrn_o.beta, nrn_o.gain
     for b in numba.prange(B):
         zero = np.zeros(N_max, dtype=dt)            # gI[T] = gU[T] = 0
         gS = np.empty(N_max, dtype=dt)
         gU_next = np.zeros((L, N_max), dtype=dt)    # gU[n+1] of each hidden layer
         gU_cur = np.zeros((L, N_max), dtype=dt)     # gU[n]
+        gA_next = np.zeros((L, N_max), dtype=dt)    # gb[n+1] (adaptive threshold)
+        gA_cur = np.zeros((L, N_max), dtype=dt)     # gb[n]
         gU_o = 0.0 * d_readout[b, T - 1]            # readout gU[n+1], zero at n = T-1
         for n in range(T - 1, -1, -1):
             last = n + 1 == T
-            # readout: gU_o[n] = dL/dU_o[n] + beta gU_o[n+1], gI_o[n] = alpha gI_o[n+1] + gU_o[n+1]
+            # readout: gU_o[n] = dL/dU_o[n] + beta gU_o[n+1], gI_o[n] = alpha gI_o[n+1] + g gU_o[n+1]
+            # (leaky: gI_o[n] = g gU_o[n], 0 at n = 0)
             for i in range(N_o):
-                gI_o[b, n, i] = 0.0 if last else alpha * gI_o[b, n + 1, i] + gU_o[i]
+                if not nrn_o.leaky:
+                    gI_o[b, n, i] = 0.0 if last else alpha * gI_o[b, n + 1, i] + gain * gU_o[i]
                 gU_o[i] = d_readout[b, n, i] + beta * gU_o[i]
+                if nrn_o.leaky:
+                    gI_o[b, n, i] = 0.0 if n == 0 else gain * gU_o[i]
             for l in range(L - 1, -1, -1):
                 N = U[l].shape[2]
                 g_s = gS[:N]
@@ -155,12 +155,17 @@ def network_adjoints(I, U, S, W, V, has_V, d_readout, gS_ext, gU_ext, has_ext, n
                     add_weighted_rows(g_s, W[l + 1], g_above)  # + W^(l+1)T gI^(l+1)[n+1]
                     if has_V[l]:
                         add_weighted_rows(g_s, V[l], gI_next)  # + V^T gI[n+1]
-                adjoint_step(g_s, U[l][b, n], I[l][b, n], S[l][b, n], gU_next[l, :N], gI_next,
-                             nrn, gU_cur[l, :N], gI[l][b, n])
+                adjoint_step(g_s, I[l][b], U[l][b], S[l][b], A[l][b], n, gU_next[l, :N],
+                             gI_next, gA_next[l, :N], nrn, gU_cur[l, :N], gI[l][b, n],
+                             gA_cur[l, :N])
                 if has_ext[l]:  # + dL/dU[n] of a loss on this layer's membrane
                     for i in range(N):
                         gU_cur[l, i] += gU_ext[l][b, n, i]
+                if nrn.leaky:  # gI[n] from the whole gU[n]
+                    current_adjoint(I[l][b], U[l][b], S[l][b], A[l][b], n, nrn, gU_cur[l, :N],
+                                    gI[l][b, n])
             gU_next, gU_cur = gU_cur, gU_next
+            gA_next, gA_cur = gA_cur, gA_next
 
 
 @numba.njit(cache=True, parallel=True)
@@ -262,20 +267,25 @@ def error_to_input(gI, W):
 
 
 
-def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="hard"):
+def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="hard", b=None):
     """``(gI, gU)`` ``(B, T, N)`` of one layer: :func:`layer_backward` for Python callers.
 
     ``I, U, S`` ``(B, T, N)``: the layer's trace; ``V`` ``(N, N)`` or None; ``gS_ext``
     ``(B, T, N)``: the error arriving at ``S[n]`` from above; ``gU_ext`` ``(B, T, N)`` or None:
     a direct loss gradient on ``U[n]``. Hard and soft spikes share the backward pass (both use
-    ``F'``); ``spike="none"`` is a non-spiking layer (the readout).
+    ``F'``); ``spike="none"`` is a non-spiking layer (the readout). ``b`` ``(B, T, N)``: the
+    adaptive threshold's record (``trace.b[l]``), needed if ``params`` adapt.
     """
     U = np.ascontiguousarray(U, dtype=np.float64)
     gI = np.empty_like(U)
     gU = np.empty_like(U)
     gU_ext = np.zeros_like(U) if gU_ext is None else np.ascontiguousarray(gU_ext, np.float64)
+    if params.adaptive and spike != "none" and b is None:
+        raise ValueError("b (the adaptive threshold's record, trace.b[l]) is needed: params "
+                         "adapt their threshold")
+    A = np.zeros((U.shape[0], 1, 1)) if b is None else np.ascontiguousarray(b, np.float64)
     layer_backward(np.ascontiguousarray(I, dtype=np.float64), U,
-                   np.ascontiguousarray(S, dtype=np.float64),
+                   np.ascontiguousarray(S, dtype=np.float64), A,
                    _NO_V if V is None else np.ascontiguousarray(V, dtype=np.float64),
                    V is not None, lif.neuron(params, surrogate, spike),
                    np.ascontiguousarray(gS_ext, dtype=np.float64), gU_ext, gI, gU)
@@ -285,7 +295,7 @@ def layer_adjoints(I, U, S, V, params, surrogate, gS_ext, gU_ext=None, spike="ha
 def readout_adjoints(net, trace, d_readout):
     """``gI_o`` ``(B, T, n_out)``: the adjoint of the readout current (a non-spiking layer)."""
     zeros = np.zeros_like(trace.readout, dtype=np.float64)
-    return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.params,
+    return layer_adjoints(trace.readout_I, trace.readout, zeros, None, net.readout_params,
                           net.surrogate, zeros, d_readout, spike="none")[0]
 
 
@@ -365,9 +375,12 @@ def backward_sweep(net, trace, d_readout, W_down, direct=False, gS_ext=None):
     V = [empty if l >= len(net.V) or net.V[l] is None else net.V[l] for l in range(L)]
     gI = [np.empty(u.shape, dtype=dt) for u in trace.U]
     gI_o = np.empty_like(d_readout)
-    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(W_down), typed(V),
+    A = trace.b if trace.b is not None else [np.zeros((B, 1, 1), dtype=dt)] * L
+    network_adjoints(typed(trace.I), typed(trace.U), typed(trace.S), typed(A), typed(W_down),
+                     typed(V),
                      np.array([v.size > 0 for v in V]), d_readout, typed(gS), typed(gU),
                      has_ext, lif.neuron(net.params, net.surrogate, trace.spike, dtype=dt),
+                     lif.neuron(net.readout_params, net.surrogate, "none", dtype=dt),
                      direct, typed(gI), gI_o)
     return gI, gI_o
 

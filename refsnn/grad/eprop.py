@@ -106,6 +106,7 @@ def _check_net(net):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     net.require_float64("e-prop")
     net.require_readout("e-prop")
+    net.require_options("e-prop")
     if net.n_hidden_layers != 1:
         raise ValueError(f"e-prop is implemented for one (recurrent) spiking layer; the network "
                          f"has {net.n_hidden_layers}")

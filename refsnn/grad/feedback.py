@@ -182,6 +182,7 @@ def local_errors(net, trace, loss, target, G):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a refsnn.Network, got {type(net).__name__}")
     net.require_readout("local_errors")
+    net.require_options("local_errors")
     check_trace(net, trace)
     n_out = net.sizes[-1]
     G = _check_matrices("G", G, [(n_out, n) for n in net.sizes[1:-1]], net.dtype)

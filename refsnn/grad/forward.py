@@ -49,6 +49,13 @@ online, reading ``d_readout[:, n]`` only at step ``n``:
     \frac{\partial L}{\partial \theta} = \sum_b \sum_{n=0}^{T-1} \sum_k
         \frac{\partial L}{\partial U_{o,k}[n]}\; \partial U_{o,k}[n].
 
+These are the equations of the tutorial's model (input gain ``g = 1``; each ``\partial I[n]``
+in the membrane equations is ``g \partial I[n]`` otherwise). The options of the neuron model
+(:mod:`refsnn.lif`) change one step of the recursion, written once in
+:mod:`refsnn.grad.sensitivity`: the leaky neuron's membrane reads ``\partial I[n+1]``, and the
+adaptive threshold adds the sensitivity ``\partial b`` with ``\partial S = s' (\partial U -
+\partial b)``.
+
 Relation to the tutorial's Eq. 12
 ---------------------------------
 Eq. 12 (journal Eq. 8) is the same recursion for the generic RNN of Box 1, with one state
@@ -92,94 +99,20 @@ sensitivities.
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from .. import lif
-from ..lif import add_weighted_rows, fire, leak, reset_partials, spike_grad
 from ..network import Network, trace_or_input
 from ..trace import Grads, check_readout_grad
-
-#: source-term codes of :func:`sensitivity_step`
-SRC_NONE, SRC_W, SRC_V = range(3)
+from .sensitivity import (SRC_NONE, SRC_V, SRC_W, accumulate, current_step,  # noqa: F401
+                          forward_step, membrane_step, running_spikes, sensitivity_step, slopes,
+                          spike_step)
 
 _EMPTY2 = np.zeros((0, 0))
 _EMPTY3 = np.zeros((0, 0, 0))
 
 
 # ---------------------------------------------------------------------------- kernels
-@numba.njit(cache=True)
-def slopes(U, n, nrn, out):
-    """``out[b, k] = F'(U[b, n, k] - theta)`` (0 for a non-spiking layer); ``out`` is ``(B, N)``."""
-    B, _, N = U.shape
-    for b in range(B):
-        for k in range(N):
-            out[b, k] = spike_grad(nrn, U[b, n, k] - nrn.theta)
-
-
-@numba.njit(cache=True)
-def sensitivity_step(dI, dU, dU_below, sp, sp_below, has_below, W, V, has_V, I, U, S, n, nrn,
-                     source, src, n_src):
-    r"""Advance the sensitivities of one layer to one parameter block from step ``n`` to ``n+1``.
-
-    ``dI, dU``: ``(B, P, N)``, sensitivities of this layer's ``I[n], U[n]`` to the ``P``
-    entries of the block, overwritten with those of step ``n+1`` (module docstring).
-    ``dU_below``: ``(B, P, N_below)``, the layer below at step ``n`` (``has_below``; false for
-    the block's own layer, whose input does not depend on the block). ``sp, sp_below``:
-    ``(B, N)``, ``(B, N_below)`` surrogate slopes at step ``n``. ``I, U, S``: this layer's
-    forward values, read at ``[b, n]`` (by :func:`refsnn.lif.reset_partials`); ``nrn``: the
-    layer's :data:`refsnn.lif.Neuron`. ``source``: ``SRC_W``/``SRC_V`` if the block is this
-    layer's ``W``/``V``, whose entry ``(i, j)`` (flat ``p = i * N_src + j``) adds the
-    presynaptic ``src[b, n_src, j]`` to ``dI_i[n+1]``.
-    """
-    B, P, N = dU.shape
-    Nb = W.shape[1]
-    ds = np.empty(N)
-    dsb = np.empty(Nb)
-    dU_dU, dU_dI, dU_dS = np.empty(N), np.empty(N), np.empty(N)  # Eq. 8's partials at step n
-    act = np.empty(N, dtype=np.int64)  # neurons with a non-zero slope (others have dS = 0)
-    actb = np.empty(Nb, dtype=np.int64)
-    for b in range(B):
-        na = 0
-        for k in range(N):
-            dU_dU[k], dU_dI[k], dU_dS[k] = reset_partials(nrn, U[b, n, k], I[b, n, k],
-                                                          S[b, n, k])
-            if sp[b, k] != 0.0:
-                act[na] = k
-                na += 1
-        nab = 0
-        if has_below:
-            for k in range(Nb):
-                if sp_below[b, k] != 0.0:
-                    actb[nab] = k
-                    nab += 1
-        for p in range(P):
-            for k in range(N):
-                ds[k] = sp[b, k] * dU[b, p, k]
-            for a in range(nab):
-                k = actb[a]
-                dsb[k] = sp_below[b, k] * dU_below[b, p, k]
-            # Eq. 8 differentiated (uses dI[n] before it is advanced)
-            for k in range(N):
-                dU[b, p, k] = dU_dU[k] * dU[b, p, k] + dU_dI[k] * dI[b, p, k] + dU_dS[k] * ds[k]
-            # Eq. 7 differentiated: leak, layer below through W, own spikes through V
-            for k in range(N):
-                di = nrn.alpha * dI[b, p, k]
-                for a in range(nab):
-                    k2 = actb[a]
-                    di += W[k, k2] * dsb[k2]
-                if has_V:
-                    for a in range(na):
-                        k2 = act[a]
-                        di += V[k, k2] * ds[k2]
-                dI[b, p, k] = di
-        if source != SRC_NONE:  # delta_lm delta_ki S_j[n]: entry (i, j) acts on neuron i only
-            N_src = src.shape[2]
-            for i in range(N):
-                for j in range(N_src):
-                    dI[b, i * N_src + j, i] += src[b, n_src, j]
-
-
 def block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, source=None):
     """:func:`sensitivity_step` for Python callers, in the ``(B, A, C, N)`` layout of the
     ``rtrl_step`` exercise: ``dI[b, i, j, k] = dI_k[n] / dtheta_ij`` for a block ``theta`` of
@@ -190,8 +123,12 @@ def block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, sour
     presynaptic activity of the source term ``delta_ik source_j[n]`` (``S_in[n]`` for the
     layer's own ``W``, ``S[n]`` for its ``V``). The kernel takes the sensitivities flat,
     ``(B, A*C, N)`` with entry ``p = i*C + j``, and the layer below as ``dU_below`` times its
-    slopes: ``dS_in`` is passed with unit slopes.
+    slopes: ``dS_in`` is passed with unit slopes. The tutorial's neuron only (no leaky neuron,
+    no adaptive threshold: their state is more than ``I, U, S`` of one step).
     """
+    if params.neuron != "synaptic" or params.adaptive:
+        raise ValueError("block_sensitivity_step is written for the tutorial's neuron: params "
+                         "must have neuron='synaptic' and no threshold_decay")
     B, A, C, N = np.shape(dU)
     P = A * C
     dI_f = np.array(dI, dtype=np.float64).reshape(B, P, N)
@@ -203,42 +140,12 @@ def block_sensitivity_step(dI, dU, dS_in, I, U, S, W, V, params, surrogate, sour
     state = [np.ascontiguousarray(a, dtype=np.float64)[:, None, :] for a in (I, U, S)]
     src = (np.zeros((0, 0, 0)) if source is None
            else np.ascontiguousarray(source, dtype=np.float64)[:, None, :])
-    sensitivity_step(dI_f, dU_f, dS_f, sp, np.ones((B, N_in)), True,
+    sensitivity_step(dI_f, dU_f, _EMPTY3, dS_f, _EMPTY3, sp, np.ones((B, N_in)), True, False,
                      np.ascontiguousarray(W, dtype=np.float64),
                      _EMPTY2 if V is None else np.ascontiguousarray(V, dtype=np.float64),
-                     V is not None, *state, 0, lif.neuron(params, surrogate),
+                     V is not None, *state, _EMPTY3, 0, lif.neuron(params, surrogate),
                      SRC_NONE if source is None else SRC_W, src, 0)
     return dI_f.reshape(B, A, C, N), dU_f.reshape(B, A, C, N)
-
-
-@numba.njit(cache=True)
-def accumulate(dU_o, d, n, g):
-    """``g[p] += sum_{b,k} d[b, n, k] dU_o[b, p, k]``: the online gradient of one block."""
-    B, P, K = dU_o.shape
-    for b in range(B):
-        for k in range(K):
-            w = d[b, n, k]
-            if w != 0.0:
-                for p in range(P):
-                    g[p] += w * dU_o[b, p, k]
-
-
-@numba.njit(cache=True)
-def spike_step(U, nrn, S):
-    """``S[b, 0] = Theta or F(U[b, 0] - theta)`` for the running state ``(B, 1, N)``."""
-    for b in range(U.shape[0]):
-        fire(nrn, U[b, 0], S[b, 0])
-
-
-@numba.njit(cache=True)
-def forward_step(S_in, n_in, W, V, has_V, nrn, I, U, S):
-    """One step of :func:`refsnn.lif.layer_forward` on the running state ``I, U, S`` ``(B, 1, N)``
-    (in place, the same kernels in the same order); the input is ``S_in[:, n_in]``."""
-    for b in range(U.shape[0]):
-        leak(nrn, I[b, 0], U[b, 0], S[b, 0], I[b, 0], U[b, 0])  # Eq. 8, alpha I[n]
-        add_weighted_rows(I[b, 0], W.T, S_in[b, n_in])           # + W S_in[n]
-        if has_V:
-            add_weighted_rows(I[b, 0], V.T, S[b, 0])             # + V S[n]
 
 
 # ---------------------------------------------------------------------------- validation
@@ -334,48 +241,66 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
     K = sizes[-1]
     dro = ReadoutGrad(d_readout, (B, T, K), tr)
     hidden = lif.neuron(p, sg, spike, detach_reset=bool(p.detach_reset or drop_reset_term))
-    nrns = [hidden] * L + [lif.neuron(p, sg, "none")]  # the readout: no spikes, no reset
+    nrns = [hidden] * L + [lif.neuron(net.readout_params, sg, "none")]  # no spikes, no reset
 
-    # forward values: recorded arrays (index n) or the running state (index 0)
+    ad = hidden.adaptive  # the threshold adapts: b and its sensitivities db too
+
+    # forward values [I, U, S, b]: recorded arrays (index n), or the running state (index 0;
+    # I holds I[n], I[n+1], as the leaky neuron's membrane reads the current of its own step)
+    def zeros(l, steps=1):
+        return np.zeros((B, steps, sizes[l + 1]))
+
     if online:
-        state = [[np.zeros((B, 1, sizes[l + 1])) for _ in range(3)] for l in range(L + 1)]
+        state = [[zeros(l, 2), zeros(l), zeros(l), zeros(l) if ad and l < L else _EMPTY3]
+                 for l in range(L + 1)]
         arrays = state
     else:
-        arrays = [[_f64(tr.I[l]), _f64(tr.U[l]), _f64(tr.S[l])] for l in range(L)]
-        arrays.append([_f64(tr.readout_I), _f64(tr.readout), np.zeros_like(tr.readout)])
+        arrays = [[_f64(tr.I[l]), _f64(tr.U[l]), _f64(tr.S[l]), _f64(tr.b[l]) if ad else _EMPTY3]
+                  for l in range(L)]
+        arrays.append([_f64(tr.readout_I), _f64(tr.readout), np.zeros_like(tr.readout),
+                       _EMPTY3])
 
     # parameter blocks: (gradient array, layer m, source code); W_o is block "W[L]" of layer L
     gW = [np.zeros_like(w) for w in net.W]
     gV = [None if v is None else np.zeros_like(v) for v in net.V]
     blocks = [(gW[m], m, SRC_W) for m in range(L + 1)]
     blocks += [(gV[m], m, SRC_V) for m in range(L) if gV[m] is not None]
-    # sens[q][l] = (dI, dU) of layer l >= m_q w.r.t. block q, each (B, P_q, N_l)
-    sens = [{l: (np.zeros((B, g.size, sizes[l + 1])), np.zeros((B, g.size, sizes[l + 1])))
+    # sens[q][l] = (dI, dU, db) of layer l >= m_q w.r.t. block q, each (B, P_q, N_l) (db only
+    # for an adaptive hidden layer)
+    sens = [{l: (np.zeros((B, g.size, sizes[l + 1])), np.zeros((B, g.size, sizes[l + 1])),
+                 np.zeros((B, g.size, sizes[l + 1])) if ad and l < L else _EMPTY3)
              for l in range(m, L + 1)} for g, m, _ in blocks]
     sp = [np.zeros((B, sizes[l + 1])) for l in range(L + 1)]  # readout slopes stay 0
 
     for n in range(T):
         idx = 0 if online else n
-        if online:  # spikes of step n from U[n]
+        if online:  # spikes of step n from U[n], b[n]
             for l in range(L):
-                I, U, S = state[l]
-                spike_step(U, hidden, S)
+                I, U, S, A = state[l]
+                running_spikes(U, A, hidden, S)
         # the loss reads U_o[n]: accumulate dL/dtheta += dL/dU_o[n] . dU_o[n]/dtheta
         d, dn = dro.at(n, arrays[L][1][:, idx])
         for q, (g, m, _) in enumerate(blocks):
             accumulate(sens[q][L][1], d, dn, g.reshape(-1))
         if n + 1 == T:
             break
+        if online:  # the currents of step n+1 (Eq. 7), which the leaky membrane reads
+            for l in range(L + 1):
+                I, U, S, A = state[l]
+                S_in, n_in = (x, n) if l == 0 else (state[l - 1][2], 0)
+                V = net.V[l] if l < L else None
+                current_step(S_in, n_in, net.W[l], V if V is not None else _EMPTY2,
+                             V is not None, nrns[l], I, S)
         for l in range(L):
-            slopes(arrays[l][1], idx, hidden, sp[l])
+            slopes(arrays[l][1], arrays[l][3], idx, hidden, sp[l])
         # sensitivities to n+1, top layer first: layer l reads dU of layer l-1 at step n
         for l in range(L, -1, -1):
-            I, U, S = arrays[l]
+            I, U, S, A = arrays[l]
             V = net.V[l] if l < L else None
             for q, (g, m, kind) in enumerate(blocks):
                 if l < m:
                     continue
-                dI, dU = sens[q][l]
+                dI, dU, dA = sens[q][l]
                 below = l - 1 >= m
                 if l == m:  # the block's own layer: source term from its presynaptic spikes
                     if kind == SRC_V:
@@ -387,15 +312,12 @@ def _rtrl(net, trace, d_readout, spike=None, binary_input=True, drop_reset_term=
                     source = kind
                 else:
                     src, src_idx, source = _EMPTY3, 0, SRC_NONE
-                sensitivity_step(dI, dU, sens[q][l - 1][1] if below else _EMPTY3,
-                                 sp[l], sp[l - 1] if below else _EMPTY2, below,
-                                 net.W[l], V if V is not None else _EMPTY2, V is not None,
-                                 I, U, S, idx, nrns[l], source, src, src_idx)
-        if online:  # the network itself to n+1 (after the sensitivities, which read step n)
+                dU_b, dA_b = sens[q][l - 1][1:] if below else (_EMPTY3, _EMPTY3)
+                sensitivity_step(dI, dU, dA, dU_b, dA_b, sp[l], sp[l - 1] if below else _EMPTY2,
+                                 below, ad and below, net.W[l],
+                                 V if V is not None else _EMPTY2, V is not None, I, U, S, A,
+                                 idx, nrns[l], source, src, src_idx)
+        if online:  # the membranes to n+1 (after the sensitivities, which read step n)
             for l in range(L + 1):
-                I, U, S = state[l]
-                S_in, n_in = (x, n) if l == 0 else (state[l - 1][2], 0)
-                V = net.V[l] if l < L else None
-                forward_step(S_in, n_in, net.W[l], V if V is not None else _EMPTY2,
-                             V is not None, nrns[l], I, U, S)
+                membrane_step(nrns[l], *state[l])
     return Grads(W=gW, V=gV)

@@ -164,7 +164,7 @@ def _layer_step(S_in, W, I, U, S, dI, dU, fa, fv, err, g, last, nrn, a_v, b_v):
             continue
         for i in range(N):
             sp = spike_grad(nrn, U[b, i] - nrn.theta)
-            dU_dU, dU_dI, dU_dS = reset_partials(nrn, U[b, i], I[b, i], S[b, i])
+            dU_dU, dU_dI, dU_dS = reset_partials(nrn, U[b, i], I[b, i], S[b, i], nrn.theta)
             for j in range(N_in):
                 du = dU[b, i, j]
                 e = sp * du                                      # e_ij[n] (Eq. 14)
@@ -229,6 +229,7 @@ def superspike(net, x, S_target, *, alpha_vr=None, beta_vr=None, feedback=None,
     net.check_weights()
     net.require_float64("superspike")
     net.require_readout("superspike")
+    net.require_options("superspike")
     if any(v is not None for v in net.V):
         raise ValueError("superspike is defined for feed-forward networks: net.V must be all None")
     if spike not in ("hard", "soft"):

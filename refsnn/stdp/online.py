@@ -191,6 +191,7 @@ def simulate(net, x, rule, dt, plastic=None, record_every=None, state=None):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     net.check_weights()
     net.require_float64("stdp.simulate")
+    net.require_options("stdp.simulate")  # it steps the tutorial's neuron (lif.fire, lif.leak)
     rule = as_rule(rule)
     d = rule.decays(dt)
     L = net.n_hidden_layers

@@ -39,6 +39,7 @@ _NO_PTR = np.zeros(1, dtype=np.int64)
 _NO_IDX = np.zeros(0, dtype=np.int32)
 _NO_VAL = np.zeros(0)
 _NO_V = np.zeros((1, 1))
+_NO_B = np.zeros((0, 0, 0))  # the adaptive threshold's b: never read (a fixed threshold)
 
 
 def kernel_neuron(dt):
@@ -92,7 +93,7 @@ def simulate(net, t_in, dt, t_max):
         B, N = S_in.shape[0], W.shape[0]
         I, U, S = np.empty((3, B, steps, N))
         layer_forward(S_in, _NO_PTR, _NO_IDX, _NO_VAL, False, (1.0 - nrn.alpha) * W, _NO_V,
-                      False, nrn, I, U, S)
+                      False, nrn, I, U, S, _NO_B)
         S_in = first_spikes(S)
         out.append(_grid_times(S_in, dt))
     return out
