@@ -40,7 +40,7 @@ def test_the_sigmoid_fit_recovers_a_known_transition():
 
 
 def test_the_upper_bound_lowers_the_activity_and_runs_are_deterministic():
-    base = dict(sa.configs("quick")[0], samples_per_class=10, epochs=3)
+    base = dict(sa.configs("quick")[0], samples_per_class=10, epochs=3, lr=0.1)
     free = sa.run(base, 0)
     bound = dict(base, upper={"lam": 100.0, "v_upper": 0.01, "L": 1}, v_upper=0.01)
     held = sa.run(bound, 0)

@@ -41,7 +41,7 @@ def test_the_constant_control_is_exactly_one_where_membranes_go():
 
 
 def _tiny(**kw):
-    return dict(sss.configs("quick")[0], samples_per_class=80, epochs=12, lr=1e-2, **kw)
+    return dict(sss.configs("quick")[0], samples_per_class=80, epochs=12, lr=1e-1, **kw)
 
 
 def test_runs_are_deterministic_and_a_hidden_layer_beats_none():
@@ -84,7 +84,7 @@ def _results():
 def test_the_figure_tables():
     res = _results()
     scales, lrs, table = fig.grid_table(res, "superspike")
-    assert scales == [1.0, 10.0] and lrs == [1e-2]
+    assert scales == [1.0, 10.0] and lrs == list(sss.SIZES["quick"]["lrs"])
     assert table[:, 0] == pytest.approx([0.86, 0.95])
     groups = fig.best(res)
     assert [g[0][0] for g in groups] == [*sss.SHAPES, "constant", "no_hidden"]

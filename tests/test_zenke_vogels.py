@@ -49,16 +49,22 @@ def test_detached_recurrence_of_a_feed_forward_network_is_bptt():
 
 
 def _config(**kw):
-    return dict(zv.BASE, samples_per_class=10, epochs=2, **kw)
+    return dict(dict(zv.BASE, samples_per_class=10, epochs=2), **kw)
 
 
 def test_the_readout_without_hidden_layer_is_linear_and_its_gradient_exact():
+    """The filtered input through W_o is the network's own readout (the readout's time
+    constant and input gain): checked on a network's hidden spikes, which drive its readout
+    exactly as the inputs drive the network without hidden layer."""
+    c = _config(hidden=(20,), n_inputs=12)
+    net = zv.network(c, 0)
+    trace = net.simulate(_input(4, 30, 12))
+    assert trace.S[0].sum() > 0 and net.readout_beta is not None
+    U = zv.filtered_input(dict(c, n_inputs=20), trace.S[0]) @ net.W[-1].T
+    assert np.max(rel_error(U, trace.readout)) < 1e-12
     c = _config(hidden=())
     x = _input(4, 30, 20)
     W_o = np.random.default_rng(0).normal(size=(10, 20))
-    probe = Network([np.zeros((1, 20)), np.zeros((10, 1))], [None], zv.params(c))
-    U = probe.leaky_readout(x, W_o)[1]
-    assert np.max(rel_error(zv.filtered_input(c, x) @ W_o.T, U)) < 1e-12
     # the gradient of the sum-over-time loss (smooth) by central differences
     xf, y = zv.filtered_input(c, x), np.array([0, 3, 5, 9])
     d = losses.sum_over_time_ce(xf @ W_o.T, y)[1]
@@ -108,3 +114,18 @@ def test_bad_configs_are_named():
         zv.check_config(_config(loss="mse"), 0)
     with pytest.raises(ValueError, match="recurrent_gradient"):
         zv.check_config(_config(recurrent_gradient="rtrl"), 0)
+
+
+def test_the_printed_uniform_initialisation_leaves_the_network_without_gradient():
+    """§4.2.3's U(-1/sqrt(n), 1/sqrt(n)) with the input gain 1 - beta: on randman the hidden
+    layer is silent, the readout 0 at every step, and every gradient exactly 0 (why the
+    experiments start from SpyTorch's normal rule, which gives spikes and a gradient)."""
+    c = _config(samples_per_class=20)
+    tr = zv.dataset(c).split("train")
+    for init, silent in (("uniform", True), ("normal", False)):
+        net = zv.network(dict(c, init=init), 0)
+        trace = net.simulate(tr.x)
+        _, d = losses.max_over_time_ce(trace.readout, tr.y)
+        g = bptt(net, trace, d)
+        assert (trace.S[0].sum() == 0) == silent
+        assert all(not np.any(w) for w in g.W) == silent

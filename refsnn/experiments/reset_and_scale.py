@@ -62,12 +62,12 @@ TOP = {"quick": 1, "small": 2, "full": 5}
 
 #: per size: data, epochs, the grid, hidden layers and the seeds
 SIZES = {
-    "quick": dict(samples_per_class=10, epochs=1, scales=(10.0,), lrs=(1e-2,), seeds=(0,),
+    "quick": dict(samples_per_class=10, epochs=1, scales=(10.0,), lrs=(3e-2,), seeds=(0,),
                   hidden=((100,),)),
-    "small": dict(samples_per_class=150, epochs=12, scales=(10.0, 100.0), lrs=(3e-3, 1e-2),
+    "small": dict(samples_per_class=150, epochs=12, scales=(10.0, 100.0), lrs=(3e-2, 1e-1),
                   seeds=(0, 1, 2), hidden=((100,),)),
     "full": dict(samples_per_class=1000, epochs=50, scales=(1.0, 3.0, 10.0, 30.0, 100.0),
-                 lrs=(1e-3, 3e-3, 1e-2, 3e-2), seeds=(0, 1, 2, 3, 4),
+                 lrs=(3e-3, 1e-2, 3e-2, 1e-1), seeds=(0, 1, 2, 3, 4),
                  hidden=((100,), (100, 100))),
 }
 

@@ -52,12 +52,12 @@ CONSTANT_SCALE = 1e-6
 
 #: per size: data, epochs, the grid and the seeds
 SIZES = {
-    "quick": dict(samples_per_class=10, epochs=1, scales=(1.0, 10.0), lrs=(1e-2,), seeds=(0,),
+    "quick": dict(samples_per_class=10, epochs=1, scales=(1.0, 10.0), lrs=(3e-2,), seeds=(0,),
                   hidden=((100,),)),
     "small": dict(samples_per_class=150, epochs=12, scales=(0.1, 1.0, 10.0, 100.0),
-                  lrs=(1e-3, 3e-3, 1e-2), seeds=(0, 1, 2), hidden=((100,),)),
+                  lrs=(1e-2, 3e-2, 1e-1), seeds=(0, 1, 2), hidden=((100,),)),
     "full": dict(samples_per_class=1000, epochs=50, scales=(0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
-                 lrs=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2), seeds=(0, 1, 2, 3, 4),
+                 lrs=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1), seeds=(0, 1, 2, 3, 4),
                  hidden=((100,), (100, 100))),
 }
 

@@ -12,23 +12,36 @@ recurrence through which the surrogate's scale is compounded (Fig. 5,
 each input firing once in a 50 ms window of 100 steps of 1 ms, ``samples_per_class`` per class
 split 80/10/10 (the paper: 1000 per class, 8k/1k/1k); the data set is fixed by ``data_seed``.
 
-**Model** (§4.2): one hidden layer of 100 current-based LIF neurons, ``tau_syn`` 5 ms,
-``tau_mem`` 10 ms, the zero reset of Eq. 4.1,
+**Model** (§4.2), the paper's where refsnn has the option (docs/design.md §12.8): one hidden
+layer of 100 current-based LIF neurons, ``tau_syn`` 5 ms, ``tau_mem`` 10 ms, the input gain
+:math:`1 - \beta` and the zero reset of Eq. 4.1,
 
 .. math::
 
-    U^{(l)}[n+1] = \left(\beta U^{(l)}[n] + I^{(l)}[n]\right)\left(1 - S^{(l)}[n]\right),
+    U^{(l)}[n+1] = \left(\beta U^{(l)}[n] + (1 - \beta) I^{(l)}[n]\right)
+        \left(1 - S^{(l)}[n]\right),
 
 with the reset detached (``detach_reset``: the factor :math:`1 - S[n]` acts but passes no
-gradient, the paper's "Ctl") unless a config says otherwise, a leaky-integrator readout and the
-max-over-time (``max_over_time_ce``) or sum-over-time cross-entropy (§4.2.4), Adam. Where
-refsnn's model differs from the paper's (docs/design.md §12.8): no input gain
-:math:`(1 - \beta)` (refsnn's Eq. 8), the readout with the hidden layers' time constants (the
-paper: 20 ms), and initial weights :math:`\mathcal{N}(0, (\mathrm{gain}(1-\beta))^2/n)` with
-``gain`` 7 and the readout's scaled by ``readout_scale`` 0.3
-(:mod:`~refsnn.experiments.feedback_comparison` says why) instead of
-:math:`\mathcal{U}(-1/\sqrt{n}, 1/\sqrt{n})`. So the learning rates are not the paper's
-(refsnn's weights are in other units).
+gradient, the paper's "Ctl") unless a config says otherwise; the readout a leaky integrator
+with its own time constant, ``tau_readout`` 20 ms, and the same input gain (§4.2.2); the
+max-over-time (``max_over_time_ce``) or sum-over-time cross-entropy (§4.2.4); Adam with its
+default parameters (§4.2.6).
+
+One departure: the initial weights. The printed rule (§4.2.3),
+:math:`W \sim \mathcal{U}(-1/\sqrt{n}, 1/\sqrt{n})` (``init="uniform"``), leaves the hidden
+layer of this task silent. A randman input is 20 single spikes spread over 50 ms, and the
+membrane, a low-pass filter of :math:`I` with unit gain, could reach the threshold only if most
+of them arrived within a few ms through weights near the largest, :math:`1/\sqrt{20}`
+(:math:`|I| \le \sum_j |W_{ij}| \le \sqrt{20}`); measured on the training set of seed 0: no
+hidden spike, largest :math:`U` 0.46. A silent layer gives a readout that
+is 0 at every step, so the max-over-time logits sit at step 0, where nothing depends on a
+weight, and every gradient is exactly 0 (``tests/test_zenke_vogels.py``): such a network never
+learns. The experiments use SpyTorch's rule instead (the paper's example code,
+``init="normal"``, ``gain`` 7: :math:`W \sim \mathcal{N}(0, 7^2/n)`, with which the membrane
+potentials are those of the library's default model), and the readout's initial weights are
+not rescaled (``readout_scale`` 1). With the input gain :math:`1 - \beta` the weights are in
+the paper's units, and so are the learning rates (the paper: best :math:`\eta` 0.05 on randman,
+Table 1).
 
 Adam is invariant to a constant factor on a parameter's gradient (up to its ``eps``). With the
 reset detached and no recurrence the surrogate derivative :math:`\sigma'` enters each hidden
@@ -45,7 +58,8 @@ neuron reached there. A gradient that is not finite stops training (``diverged``
 finite weights, which are then evaluated.
 
 **No hidden layer** (the control of Fig. 3c): the readout driven by the input spikes directly,
-:math:`I_o[n+1] = \alpha I_o[n] + W_o x[n]`, :math:`U_o[n+1] = \beta U_o[n] + I_o[n]`. It is
+:math:`I_o[n+1] = \alpha I_o[n] + W_o x[n]`, :math:`U_o[n+1] = \beta_\mathrm{out} U_o[n] +
+(1 - \beta_\mathrm{out}) I_o[n]`. It is
 linear in :math:`W_o`, :math:`U_o = \tilde x W_o^\top` with :math:`\tilde x` the inputs filtered
 by the same kernel (:meth:`refsnn.Network.leaky_readout` with the identity), so its exact
 gradient is :math:`\partial L/\partial W_o = \sum_{b,n} (\partial L / \partial U_o[b, n])^\top
@@ -72,8 +86,9 @@ from . import feedback_comparison as fc
 
 #: the randman setting (§4.1.1, Table 1) and the model (§4.2) every experiment starts from
 BASE = dict(task="randman", n_classes=10, n_inputs=20, steps=100, dt=1e-3, data_seed=0,
-            tau_syn=5e-3, tau_mem=1e-2, reset="zero", detach_reset=True, hidden=(100,),
-            recurrent=False, recurrent_gradient="bptt", gain=7.0, readout_scale=0.3,
+            tau_syn=5e-3, tau_mem=1e-2, tau_readout=2e-2, input_gain="1-beta",
+            reset="zero", detach_reset=True, hidden=(100,), recurrent=False,
+            recurrent_gradient="bptt", init="normal", gain=7.0, readout_scale=1.0,
             surrogate="superspike", scale=10.0, loss="max_over_time_ce", lr=2e-3,
             batch_size=128, upper=None, lower=None)
 #: how the recurrent path is differentiated: fully ("bptt", the paper's "Prop") or not at all
@@ -114,7 +129,15 @@ def params(config):
     """The hidden layers' :class:`~refsnn.LIFParams` of ``config``."""
     return LIFParams.from_taus(dt=config["dt"], tau_syn=config["tau_syn"],
                                tau_mem=config["tau_mem"], reset=config["reset"],
-                               detach_reset=config["detach_reset"])
+                               detach_reset=config["detach_reset"],
+                               input_gain=config["input_gain"])
+
+
+def readout_beta(config):
+    """The readout's membrane decay :math:`\beta_\mathrm{out} = \exp(-\Delta t /
+    \tau_\mathrm{readout})` (§4.2.2), None for the hidden layers' (``tau_readout`` None)."""
+    tau = config["tau_readout"]
+    return None if tau is None else float(np.exp(-config["dt"] / tau))
 
 
 def network(config, seed):
@@ -123,7 +146,8 @@ def network(config, seed):
     sizes = [config["n_inputs"], *config["hidden"], config["n_classes"]]
     net = Network.init(sizes, params(config), recurrent=bool(config["recurrent"]),
                        surrogate=(config["surrogate"], config["scale"]), rng=int(seed),
-                       gain=config["gain"])
+                       gain=config["gain"], init=config["init"],
+                       readout_beta=readout_beta(config))
     net.W[-1] *= config["readout_scale"]
     return net
 
@@ -140,7 +164,8 @@ def bptt_detached_recurrence(net, trace, d_readout=None, *, gS_ext=None):
     check_trace(net, trace)
     gS_ext = check_spike_grads(gS_ext, trace)
     d = np.zeros_like(trace.readout) if d_readout is None else d_readout
-    shadow = Network(net.W, [None] * len(net.V), net.params, net.surrogate, dtype=net.dtype)
+    shadow = Network(net.W, [None] * len(net.V), net.params, net.surrogate, dtype=net.dtype,
+                     readout_alpha=net.readout_alpha, readout_beta=net.readout_beta)
     gI, gI_o = backward_sweep(shadow, trace, d, net.W, gS_ext=gS_ext)
     return gradients_from_adjoints(net, trace, gI, gI_o)
 
@@ -251,7 +276,9 @@ def filtered_input(config, x):
     (:meth:`refsnn.Network.leaky_readout` with the identity), so that the readout of the
     network without hidden layer is :math:`U_o = \tilde x W_o^\top`."""
     n = config["n_inputs"]
-    probe = Network([np.zeros((1, n)), np.zeros((1, 1))], [None], params(config))
+    readout = Network([np.zeros((1, n)), np.zeros((1, 1))], [None], params(config),
+                      readout_beta=readout_beta(config)).readout_params
+    probe = Network([np.zeros((1, n)), np.zeros((1, 1))], [None], readout)
     return probe.leaky_readout(x, np.eye(n))[1]
 
 
@@ -263,11 +290,9 @@ def fit_without_hidden(config, seed, data=None):
     sup, predict = LOSSES[config["loss"]]
     splits = {s: (filtered_input(config, data.split(s).x), data.split(s).y)
               for s in ("train", "valid", "test")}
-    sizes = [config["n_inputs"], config["n_classes"]]
-    rng = np.random.default_rng(int(seed))
-    # drawn as the readout of the networks with a hidden layer: N(0, (gain (1-beta))^2/n_pre)
-    W_o = rng.normal(0.0, config["gain"] * (1 - params(config).beta) / np.sqrt(sizes[0]),
-                     size=(sizes[1], sizes[0])) * config["readout_scale"]
+    # drawn as the readout of a network with a hidden layer of n_inputs neurons
+    W_o = network(dict(config, hidden=(config["n_inputs"],), surrogate="superspike",
+                       scale=10.0), seed).W[-1]
     optimizer = Adam(lr=config["lr"])
     shuffle = np.random.default_rng([int(seed), 2])
 
