@@ -134,7 +134,7 @@ def params(config):
 
 
 def readout_beta(config):
-    """The readout's membrane decay :math:`\beta_\mathrm{out} = \exp(-\Delta t /
+    r"""The readout's membrane decay :math:`\beta_\mathrm{out} = \exp(-\Delta t /
     \tau_\mathrm{readout})` (§4.2.2), None for the hidden layers' (``tau_readout`` None)."""
     tau = config["tau_readout"]
     return None if tau is None else float(np.exp(-config["dt"] / tau))

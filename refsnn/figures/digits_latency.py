@@ -124,7 +124,8 @@ def draw(results, out_dir, quick=False):
         ax_t.set_title(f"(c) test: best {text}", loc="left", fontsize=8)
         c0 = results["configs"][0]
         fig.text(0.5, 0.995, f"8x8 digits (scikit-learn; a stand-in for the paper's MNIST), "
-                 f"latency code of Z&V §4.1.2, 64-100-10 LIF network, zero reset detached; "
+                 f"latency code of Z&V §4.1.2, 64-100-10 LIF network (input gain 1 - beta, zero "
+                 f"reset detached, readout tau 20 ms); "
                  f"{results['size']} version: {len(data.split('train'))} training images, "
                  f"{c0['epochs']} epochs, {len(results['seeds'])} seed(s)", ha="center",
                  va="top", fontsize=7.5, color="0.35")

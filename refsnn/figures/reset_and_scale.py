@@ -133,7 +133,8 @@ def draw(results, out_dir, quick=False):
         c0 = results["configs"][0]
         k = ras.TOP.get(results["size"], 5)
         lrs = ", ".join(f"{lr:g}" for lr in sorted({c["lr"] for c in results["configs"]}))
-        fig.text(0.5, 0.995, f"10-class randman, 20-100-10 LIF network, zero reset, "
+        fig.text(0.5, 0.995, f"10-class randman, 20-100-10 LIF network (input gain 1 - beta, "
+                 f"zero reset, readout tau 20 ms), "
                  f"max-over-time readout; {results['size']} version: "
                  f"{c0['samples_per_class']} samples per class, {c0['epochs']} epochs, grid "
                  f"beta {', '.join(f'{s:g}' for s in scales)} x lr {lrs}, best "

@@ -93,8 +93,8 @@ def draw(results, out_dir, quick=False):
         ax_t.set_title("(b) activity against the threshold", loc="left")
         c0 = results["configs"][0]
         lams = sorted({c["upper"]["lam"] for c in results["configs"] if c["upper"]})
-        fig.text(0.5, 0.995, f"10-class randman, 20-100(-100)-10 LIF networks, zero reset "
-                 f"detached, max-over-time readout, lr {c0['lr']:g}, upper bound L = 1 "
+        fig.text(0.5, 0.995, f"10-class randman, 20-100(-100)-10 LIF networks (input gain 1 - beta, zero "
+                 f"reset detached, readout tau 20 ms), max-over-time readout, lr {c0['lr']:g}, upper bound L = 1 "
                  f"(lam = {', '.join(f'{v:g}' for v in lams)}) and lower bound (Table 1); "
                  f"{results['size']} version: "
                  f"{c0['samples_per_class']} samples per class, {c0['epochs']} epochs, "

@@ -139,7 +139,7 @@ def draw(results, out_dir, quick=False):
             im = _grid_panel(ax, results, shape, fig)
             if k == 0:
                 ax.set_ylabel(r"slope $\beta$")
-        fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03, label="test accuracy")
+        fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03)
         ax = fig.add_subplot(gs[:, 3])
         for pos, ((name, n_h), lab, accs, _) in enumerate(groups):
             colour = BAR_COLOURS[name]
@@ -156,8 +156,9 @@ def draw(results, out_dir, quick=False):
         ax.set_ylabel("test accuracy")
         ax.set_title("(c) five best settings (by validation)", loc="left")
         c0 = results["configs"][0]
-        fig.text(0.5, 0.995, f"10-class randman, 20-100-10 LIF network, zero reset detached, "
-                 f"max-over-time readout; {results['size']} version: "
+        fig.text(0.5, 0.995, f"10-class randman, 20-100-10 LIF network (Z&V's model: input gain "
+                 f"1 - beta, zero reset detached, readout tau 20 ms), max-over-time readout, "
+                 f"Adam; {results['size']} version: "
                  f"{c0['samples_per_class']} samples per class, {c0['epochs']} epochs, "
                  f"{len(results['seeds'])} seed(s) per setting", ha="center", va="top",
                  fontsize=7.5, color="0.35")
