@@ -95,12 +95,12 @@ def draw(results, out_dir, quick=False):
         lams = sorted({c["upper"]["lam"] for c in results["configs"] if c["upper"]})
         fig.text(0.5, 0.995, f"10-class randman, 20-100(-100)-10 LIF networks (input gain 1 - beta, zero "
                  f"reset detached, readout tau 20 ms), max-over-time readout, lr {c0['lr']:g}, upper bound L = 1 "
-                 f"(lam = {', '.join(f'{v:g}' for v in lams)}) and lower bound (Table 1); "
+                 f"(lam = {', '.join(f'{v:g}' for v in lams)}) and lower bound (Table 1);\n"
                  f"{results['size']} version: "
                  f"{c0['samples_per_class']} samples per class, {c0['epochs']} epochs, "
                  f"{len(results['seeds'])} seed(s)", ha="center", va="top", fontsize=7.5,
                  color="0.35")
-        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.88, wspace=0.25)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.13, top=0.85, wspace=0.25)
         return style.save(fig, out_dir, NAME, quick=quick)
 
 
