@@ -88,7 +88,8 @@ from . import feedback_comparison as fc
 BASE = dict(task="randman", n_classes=10, n_inputs=20, steps=100, dt=1e-3, data_seed=0,
             tau_syn=5e-3, tau_mem=1e-2, tau_readout=2e-2, input_gain="1-beta",
             reset="zero", detach_reset=True, hidden=(100,), recurrent=False,
-            recurrent_gradient="bptt", init="normal", gain=7.0, readout_scale=1.0,
+            recurrent_gradient="bptt", init="normal", gain=7.0, recurrent_gain=None,
+            readout_scale=1.0,
             surrogate="superspike", scale=10.0, loss="max_over_time_ce", lr=2e-3,
             batch_size=128, upper=None, lower=None)
 #: how the recurrent path is differentiated: fully ("bptt", the paper's "Prop") or not at all
@@ -146,7 +147,8 @@ def network(config, seed):
     sizes = [config["n_inputs"], *config["hidden"], config["n_classes"]]
     net = Network.init(sizes, params(config), recurrent=bool(config["recurrent"]),
                        surrogate=(config["surrogate"], config["scale"]), rng=int(seed),
-                       gain=config["gain"], init=config["init"],
+                       gain=config["gain"], recurrent_gain=config["recurrent_gain"],
+                       init=config["init"],
                        readout_beta=readout_beta(config))
     net.W[-1] *= config["readout_scale"]
     return net

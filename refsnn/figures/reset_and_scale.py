@@ -75,6 +75,10 @@ def _bars(ax, results, groups, names, title):
             if (cond, n_h) not in groups:
                 continue
             acc = [a for _, _, t in groups[(cond, n_h)] for a in t]
+            spikes = [r["metrics"]["hidden_spikes"] for i, _, _ in groups[(cond, n_h)]
+                      for r in results["runs"] if r["config"] == i]
+            ax.text(pos, 1.0, f"{np.median(spikes):.0f}", ha="center", va="bottom", fontsize=6.5,
+                    color="0.35")
             ax.bar(pos, np.mean(acc), yerr=np.std(acc), color=COLOURS[cond], width=0.7,
                    capsize=3, alpha=1.0 if n_h == 1 else 0.6)
             ax.plot(np.full(len(acc), pos), acc, "o", ms=2.5, c="0.2", zorder=3)
@@ -87,7 +91,8 @@ def _bars(ax, results, groups, names, title):
     ax.set_xticks(ticks)
     ax.set_xticklabels(labels)
     ax.axhline(0.1, ls=":", c="0.6", lw=0.8)
-    ax.set_ylim(0, 1.02)
+    ax.set_ylim(0, 1.08)
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_ylabel("test accuracy")
     ax.set_title(title, loc="left")
 
@@ -102,10 +107,10 @@ def draw(results, out_dir, quick=False):
         ax_s, ax_c, ax_f, ax_r = fig.subplots(1, 4, gridspec_kw={"width_ratios":
                                                                  [1, 1.1, 1, 1]})
         x = np.linspace(-1, 1, 801)
-        for s in scales:
+        for k, s in enumerate(scales):
+            ls = ("-", "--", ":", "-.")[(len(scales) - 1 - k) % 4]     # the largest solid
             for name, colour in (("superspike", "0.45"), ("asymptotic_superspike", "#ff7f0e")):
-                ax_s.plot(x, Surrogate(name, s).derivative(x), c=colour, lw=1.0,
-                          alpha=0.5 + 0.5 * (s == scales[-1]))
+                ax_s.plot(x, Surrogate(name, s).derivative(x), c=colour, lw=1.0, ls=ls)
             ax_s.text(0.03, s, rf"$\beta$={s:g}", fontsize=6.5, color="#ff7f0e", va="bottom")
         ax_s.plot([], [], c="0.45", label="standard (s)")
         ax_s.plot([], [], c="#ff7f0e", label="asymptotic (a)")
@@ -134,13 +139,14 @@ def draw(results, out_dir, quick=False):
         k = ras.TOP.get(results["size"], 5)
         lrs = ", ".join(f"{lr:g}" for lr in sorted({c["lr"] for c in results["configs"]}))
         fig.text(0.5, 0.995, f"10-class randman, 20-100-10 LIF network (input gain 1 - beta, "
-                 f"zero reset, readout tau 20 ms), "
-                 f"max-over-time readout; {results['size']} version: "
+                 f"zero reset, readout tau 20 ms), max-over-time readout;\n{results['size']} "
+                 f"version: "
                  f"{c0['samples_per_class']} samples per class, {c0['epochs']} epochs, grid "
                  f"beta {', '.join(f'{s:g}' for s in scales)} x lr {lrs}, best "
-                 f"{k} cell(s) by validation, {len(results['seeds'])} seed(s) each",
+                 f"{k} cell(s) by validation, {len(results['seeds'])} seed(s) each; above the "
+                 f"bars: median hidden spikes per input",
                  ha="center", va="top", fontsize=7.5, color="0.35")
-        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.86, wspace=0.32)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.17, top=0.82, wspace=0.32)
         return style.save(fig, out_dir, NAME, quick=quick)
 
 
