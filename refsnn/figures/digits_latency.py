@@ -12,7 +12,11 @@ What must be visible:
   starts at 0.8 unless a run is below), and each readout's best setting by validation, its
   mean and standard deviation over seeds, in the title (Fig. 6b's bars).
 
-What it found: see the README's "Experiments" section (the small version's numbers).
+What it found (small version: 1438 training images, 15 epochs, learning rates 0.01-0.1, seeds
+0-2): **Max and Sum alike, as in the paper**: the best setting by validation reaches
+95.9% (sd 0.5) with the Max readout (lr 0.1) and 95.7% (sd 0.3) with the Sum readout (lr
+0.01), and every cell of both lies within 93-98%. The paper's MNIST accuracy, 98.3%, is not
+comparable (another data set, 28x28 images, 60k of them).
 
 ``make`` runs the small version (``quick=True``: a tiny one, seconds) and writes
 ``digits_latency.csv`` and ``.json`` beside the PNG;
